@@ -1,0 +1,70 @@
+"""Cold start: from `streamlit run app.py` process start to the home page's title visible in a real
+browser (Debian chromium via Playwright). Prints each run and the median over --runs (default 5).
+
+    python benchmarks/cold_start.py [--runs 5]
+"""
+import argparse
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from playwright.sync_api import sync_playwright
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
+
+TITLE = "GenLab: a hands-on lab for generative models"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def one_run(browser) -> float:
+    port = free_port()
+    page = browser.new_page()
+    t0 = time.perf_counter()
+    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
+                             "--server.headless", "true"], cwd=ROOT,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        while True:  # the server is not listening yet: retry the navigation
+            try:
+                page.goto(f"http://127.0.0.1:{port}/", timeout=5_000)
+                break
+            except Exception:
+                if time.perf_counter() - t0 > 60:
+                    raise
+                time.sleep(0.05)
+        page.get_by_role("heading", name=TITLE).wait_for(state="visible", timeout=60_000)
+        return time.perf_counter() - t0
+    finally:
+        page.close()
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=5)
+    args = parser.parse_args()
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        one_run(browser)  # warm-up: fills the OS file cache the way a second start would find it
+        times = []
+        for i in range(args.runs):
+            times.append(one_run(browser))
+            print(f"run {i + 1}: {times[-1]:.2f} s", flush=True)
+        browser.close()
+    print(f"cold start to home title visible: median {statistics.median(times):.2f} s over {args.runs} runs "
+          f"(min {min(times):.2f}, max {max(times):.2f})")
+
+
+if __name__ == "__main__":
+    main()
