@@ -1,0 +1,200 @@
+"""Train the PixelCNN on binarized MNIST -> weights/pixelcnn-mnist (python -m genlib.train pixelcnn).
+
+Dynamic binarization (a fresh Bernoulli draw of x/255 every time an image is used); evaluation on the
+standard test set (ARCHITECTURE.md: the 10,000 test images binarized once with seed 0).
+
+The schedule is made for a shared 2-core CPU: the learning rate warms up, then follows a cosine to ~0
+over the run, where the run's progress is max(step / --steps, elapsed / --minutes). With a time budget the
+run therefore always ends annealed, however fast the machine happened to be; the steps it reached are
+written to the card (rerun with `--steps N` and no --minutes for a step-for-step reproduction).
+An exponential moving average (EMA) of the weights is kept too; whichever of EMA and raw weights has
+the lower NLL on 2,000 (fixed-binarized) training images is exported.
+"""
+from __future__ import annotations
+
+import copy
+import math
+import time
+
+from genlib.train.common import (CsvLog, Progress, add_common_arguments, command_string, load_checkpoint,
+                                 run_dir, save_checkpoint)
+
+DATASET = "MNIST (LeCun, Cortes, Burges), binarized: dynamic Bernoulli(x/255) for training; test set " \
+          "binarized once with torch.Generator().manual_seed(0)"
+LICENCE = "MNIST: no licence stated (NIST SD-1/SD-3, US Government works); commonly listed as CC BY-SA 3.0. " \
+          "Attribute LeCun, Cortes and Burges."
+PUBLISHED = {"PixelCNN (van den Oord et al. 2016)": 81.30, "PixelRNN, Row LSTM/Diagonal BiLSTM (2016)": 79.20}
+
+
+def add_arguments(p):
+    add_common_arguments(p, default_name="pixelcnn-mnist", default_steps=100_000, default_batch=32)
+    p.add_argument("--channels", type=int, default=64, help="residual stream width C (blocks use C/2 inside)")
+    p.add_argument("--blocks", type=int, default=8, help="residual blocks: receptive field 3 + blocks rows up")
+    p.add_argument("--head", type=int, default=64, help="width of the 1x1 output layer")
+    p.add_argument("--lr", type=float, default=2e-3, help="peak Adam learning rate (after warm-up)")
+    p.add_argument("--warmup", type=int, default=200, help="linear warm-up steps")
+    p.add_argument("--minutes", type=float, default=0, help="time budget: the cosine ends at this wall time "
+                                                             "(0: steps only)")
+    p.add_argument("--ema", type=float, default=0.999, help="decay of the weight moving average")
+    p.add_argument("--checkpoint-every", type=float, default=300, help="seconds between checkpoints")
+    p.add_argument("--export", action="store_true",
+                   help="no training: evaluate the latest checkpoint and write weights + card from it")
+
+
+def _train_images(args):
+    """Training images as floats in [0,1], [N,1,28,28]; tiny synthetic strokes for a dry run without data."""
+    import torch
+
+    from genlib import data
+
+    try:
+        x = data.load_npz("mnist", args.data)["x_train"]
+    except data.DataMissingError:
+        if not args.dry_run:
+            raise
+        g = torch.Generator().manual_seed(0)
+        x = torch.zeros(64, 28, 28)
+        x[:, 6:22, 12:16] = torch.rand(64, 16, 4, generator=g)  # vertical bars: "ones"
+        return x[:, None]
+    x = torch.from_numpy(x).float()[:, None] / 255
+    return x[:64] if args.dry_run else x
+
+
+def _test_images(args):
+    import torch
+
+    from genlib import data
+
+    try:
+        test = data.binarized_test_set("mnist", args.data)
+        return test[:64] if args.dry_run else test
+    except data.DataMissingError:
+        if not args.dry_run:
+            raise
+        return (torch.rand(16, 1, 28, 28, generator=torch.Generator().manual_seed(1)) < 0.1).float()
+
+
+def mean_nll(model, x, batch: int = 500) -> float:
+    """Mean negative log-likelihood in nats per image of the binary images x [N,1,28,28]."""
+    import torch
+
+    total = 0.0
+    with torch.inference_mode():
+        for i in range(0, len(x), batch):
+            total += -model.log_prob(x[i:i + batch]).sum().item()
+    return total / len(x)
+
+
+def _lr(args, step: int, progress: float) -> float:
+    warm = min(1.0, (step + 1) / max(args.warmup, 1))
+    return args.lr * warm * 0.5 * (1 + math.cos(math.pi * min(progress, 1.0)))
+
+
+def main(args):
+    import torch
+
+    from genlib import pixelcnn, zoo
+    from genlib.metrics import bits_per_dim
+
+    torch.set_num_threads(args.threads) if args.threads > 0 else None
+    if args.dry_run:
+        args.channels, args.blocks, args.head, args.steps, args.batch_size = 8, 1, 8, 2, 8
+    out_dir = args.out_dir or (run_dir(args.name, True) if args.dry_run else None)
+    rdir = run_dir(args.name, args.dry_run)
+    ckpt_path = rdir / "checkpoint.pt"
+    config = {"channels": args.channels, "blocks": args.blocks, "head": args.head}
+
+    torch.manual_seed(args.seed)
+    model = pixelcnn.build(config)
+    ema = copy.deepcopy(model).requires_grad_(False)
+    opt = torch.optim.Adam(model.parameters(), lr=args.lr)
+    gen = torch.Generator().manual_seed(args.seed)  # batches and binarization draws
+    step, elapsed, command = 0, 0.0, command_string(args)
+    if args.resume or args.export:
+        if not ckpt_path.exists():
+            raise SystemExit(f"no checkpoint at {ckpt_path}")
+        ck = load_checkpoint(ckpt_path)
+        config, command = ck["config"], ck["command"]
+        model, ema = pixelcnn.build(config), pixelcnn.build(config).requires_grad_(False)
+        model.load_state_dict(ck["model"])
+        ema.load_state_dict(ck["ema"])
+        opt = torch.optim.Adam(model.parameters(), lr=args.lr)
+        opt.load_state_dict(ck["opt"])
+        gen.set_state(ck["gen"])
+        step, elapsed = ck["step"], ck["elapsed"]
+        print(f"resumed at step {step} ({elapsed / 60:.1f} min trained)", flush=True)
+
+    x_train = _train_images(args)
+    monitor = torch.bernoulli(x_train[:2000], generator=torch.Generator().manual_seed(1))
+    log = CsvLog(rdir / "log.csv", ["step", "elapsed_s", "lr", "loss", "monitor_nll", "monitor_nll_ema"])
+
+    def checkpoint():
+        save_checkpoint(ckpt_path, config=config, command=command, model=model.state_dict(),
+                        ema=ema.state_dict(), opt=opt.state_dict(), gen=gen.get_state(), step=step,
+                        elapsed=elapsed)
+
+    def progress_of(step_, elapsed_):
+        p = step_ / args.steps
+        return max(p, elapsed_ / (60 * args.minutes)) if args.minutes > 0 else p
+
+    if not args.export:
+        show = Progress(args.steps, step, every=30)
+        t_last, t_ckpt, running = time.time(), time.time(), None
+        model.train()
+        while progress_of(step, elapsed) < 1:
+            lr = _lr(args, step, progress_of(step, elapsed))
+            for group in opt.param_groups:
+                group["lr"] = lr
+            idx = torch.randint(len(x_train), (args.batch_size,), generator=gen)
+            x = torch.bernoulli(x_train[idx], generator=gen)        # [B,1,28,28], a fresh binarization
+            loss = -model.log_prob(x).mean()                         # nats per image
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), 100.0)  # only guards against rare spikes
+            opt.step()
+            with torch.no_grad():
+                for pe, pm in zip(ema.parameters(), model.parameters()):
+                    pe.lerp_(pm, 1 - min(args.ema, (1 + step) / (10 + step)))
+            step += 1
+            now = time.time()
+            elapsed += now - t_last
+            t_last = now
+            running = loss.item() if running is None else 0.98 * running + 0.02 * loss.item()
+            show(step, loss=running, lr=lr, min=elapsed / 60)
+            if now - t_ckpt > args.checkpoint_every or progress_of(step, elapsed) >= 1:
+                m_raw = mean_nll(model.eval(), monitor[:300])  # cheap progress signal
+                m_ema = mean_nll(ema, monitor[:300])
+                model.train()
+                log.write(step=step, elapsed_s=round(elapsed, 1), lr=lr, loss=running, monitor_nll=m_raw,
+                          monitor_nll_ema=m_ema)
+                print(f"step {step}: train-monitor NLL raw {m_raw:.2f} ema {m_ema:.2f}", flush=True)
+                checkpoint()
+                t_ckpt = time.time()  # monitor time counts as training time: --minutes is wall time
+
+    # Export: the better of raw / EMA weights on 2,000 training images, then the standard test NLL.
+    model.eval()
+    scores = {"raw": mean_nll(model, monitor), "ema": mean_nll(ema, monitor)}
+    which = min(scores, key=scores.get)
+    best = ema if which == "ema" else model
+    t0 = time.time()
+    test = _test_images(args)
+    nll = mean_nll(best, test)
+    eval_s = time.time() - t0
+    print(f"monitor NLL {scores}; exporting {which}; test NLL {nll:.3f} nats = {bits_per_dim(nll):.4f} bits/dim "
+          f"({len(test)} images, {eval_s:.0f} s)", flush=True)
+    card = zoo.save(best, args.name, {
+        "family": "pixelcnn", "config": config, "dataset": DATASET, "licence": LICENCE,
+        "command": command, "seed": args.seed, "steps": step,
+        "epochs": round(step * args.batch_size / len(x_train), 2), "batch_size": args.batch_size,
+        "wall_time_s": round(elapsed, 1), "threads": args.threads,
+        "schedule": f"Adam, lr {args.lr} peak, {args.warmup} warm-up steps, cosine to 0 over "
+                    f"{'%g min' % args.minutes if args.minutes else '%d steps' % args.steps}; EMA {args.ema}",
+        "exported_weights": which,
+        "metrics": {"test_nll_nats": round(nll, 3), "test_bits_per_dim": round(bits_per_dim(nll), 4),
+                    "test_images": len(test),
+                    "eval": "standard binarized MNIST test set (ARCHITECTURE.md), measured by "
+                            f"`python -m genlib.train pixelcnn --name {args.name} --export`",
+                    "published_nats": PUBLISHED},
+    }, weights_dir=out_dir)
+    print(f"wrote {card['name']} ({card['parameters']} parameters) to {out_dir or zoo.WEIGHTS_DIR}", flush=True)
+    return card

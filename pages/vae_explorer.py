@@ -1,0 +1,251 @@
+"""VAE latent explorer: the 2-D latent map of a VAE, every point of which decodes to an image,
+next to a plain autoencoder whose latent space has holes. Thin UI: the maths is in genlib.vae."""
+import numpy as np
+import plotly.graph_objects as go
+import streamlit as st
+import torch
+
+from genlib.data import CLASS_NAMES
+from genlib.vae import elbo_report, encode_means, grid_image, lerp, manifold_z, to_uint8
+
+from pages._shared import load_model, parse_choice, parse_float, parse_int, show_notes, url_param
+
+DATASETS = {"mnist": "MNIST digits", "fashion": "Fashion-MNIST clothes"}
+MODELS = {("mnist", "vae"): "vae-mnist", ("mnist", "ae"): "ae-mnist", ("fashion", "vae"): "vae-fashion"}
+Z_LIMIT = 4.0       # VAE map and sliders span [-4, 4]: 99.99% of the N(0, 1) prior per axis
+GRID = 41           # invisible clickable points per axis (plotly selections ignore heatmaps)
+N_DEMO = 1000       # shipped demo test images, 100 per class
+ZOOM = 6            # decoded 28x28 images are drawn 168x168 with sharp pixels
+
+st.title("🗺️ VAE latent explorer")
+st.caption("Walk the 2-D latent space of a variational autoencoder: every point decodes to an image. "
+           "Switch to a plain autoencoder to see why it is not a generative model.")
+
+
+# ---------- cached computations (keyed by model name: the same for every visitor) ----------
+@st.cache_data(show_spinner=False)
+def demo_set(dataset):
+    from genlib.data import demo_images
+
+    return demo_images(dataset)
+
+
+@st.cache_data(show_spinner="Encoding the test images…")
+def latent_codes(name, dataset):
+    return encode_means(load_model(name), demo_set(dataset)[0])
+
+
+@st.cache_data(show_spinner="Decoding the manifold…")
+def manifold_image(name, lo, hi, n=20):
+    model = load_model(name)
+    if model.is_vae:
+        z = manifold_z(n)  # equal prior mass per cell (Kingma & Welling, Fig. 4)
+    else:  # the AE has no prior: a plain grid over the box its codes occupy
+        axis = torch.linspace(lo, hi, n)
+        z1, z2 = torch.meshgrid(axis, axis.flip(0), indexing="xy")
+        z = torch.stack([z1.reshape(-1), z2.reshape(-1)], 1)
+    with torch.inference_mode():
+        return grid_image(model.decode(z), n)
+
+
+def decode_one(model, z1, z2):
+    with torch.inference_mode():
+        img = to_uint8(model.decode(torch.tensor([[z1, z2]], dtype=torch.float32)))[0]
+    return np.kron(img, np.ones((ZOOM, ZOOM), dtype=np.uint8))
+
+
+# ---------- state from the URL (bad values -> a note and a default, never a traceback) ----------
+def url_state(notes):
+    if "vx_init" in st.session_state:
+        return
+    ds, n = parse_choice(url_param("ds"), list(DATASETS), "mnist", "ds")
+    notes.append(n)
+    kind, n = parse_choice(url_param("model"), ["vae", "ae"], "vae", "model")
+    notes.append(n)
+    if (ds, kind) not in MODELS:
+        notes.append(f"The plain autoencoder is trained on MNIST only; showing the VAE for {DATASETS[ds]}.")
+        kind = "vae"
+    st.session_state.update(vx_ds=ds, vx_kind=kind, vx_init=True)
+    for key in ("z1", "z2"):  # checked once the model (and so the range of z) is known
+        st.session_state[f"vx_{key}_url"] = url_param(key)
+    for key, default in (("img", 0), ("a", 3), ("b", 2)):
+        st.session_state[f"vx_{key}"], n = parse_int(url_param(key), default, 0, N_DEMO - 1, key)
+        notes.append(n)
+    st.session_state["vx_seed"], n = parse_int(url_param("seed"), 0, 0, 2**31 - 1, "seed")
+    notes.append(n)
+
+
+notes = []
+url_state(notes)
+
+with st.sidebar:
+    st.radio("Dataset", list(DATASETS), format_func=DATASETS.get, key="vx_ds")
+    kinds = ["vae", "ae"] if st.session_state.vx_ds == "mnist" else ["vae"]
+    if st.session_state.vx_kind not in kinds:
+        st.session_state.vx_kind = "vae"
+    st.radio("Model", kinds, key="vx_kind", horizontal=True,
+             format_func={"vae": "VAE", "ae": "plain autoencoder"}.get,
+             help="The plain autoencoder (MNIST only) has the same encoder and decoder but no noise and no KL term.")
+
+ds, kind = st.session_state.vx_ds, st.session_state.vx_kind
+name = MODELS[(ds, kind)]
+model = load_model(name)
+if model is None:
+    show_notes(notes)
+    st.stop()
+
+x_demo, y_demo = demo_set(ds)
+codes = latent_codes(name, ds)
+classes = CLASS_NAMES[ds]
+
+# The plotted range: the prior's [-4, 4] for a VAE; the box of its codes for the AE (they sit anywhere).
+if model.is_vae:
+    lo, hi = -Z_LIMIT, Z_LIMIT
+else:
+    span = float(np.abs(codes).max()) * 1.1
+    lo, hi = -round(span, 1), round(span, 1)
+
+# z from the URL once (clamped to this model's range with a note), then from clicks and sliders
+if "vx_z_from_url" not in st.session_state:
+    for key in ("z1", "z2"):
+        raw = st.session_state.pop(f"vx_{key}_url")
+        value, n = parse_float(raw, 0.0, lo, hi, key)
+        notes.append(n)
+        st.session_state[f"vx_{key}"] = value
+    st.session_state.vx_z_from_url = True
+for key in ("vx_z1", "vx_z2"):  # a model switch can change the range
+    st.session_state[key] = float(min(max(st.session_state[key], lo), hi))
+
+# A click on the map (read before the sliders exist, so it can move them)
+event = st.session_state.get("vx_map")
+points = (event or {}).get("selection", {}).get("points", []) if event else []
+if points:
+    p = points[0]
+    sig = (name, round(p["x"], 4), round(p["y"], 4))
+    if st.session_state.get("vx_last_click") != sig:
+        st.session_state.vx_last_click = sig
+        st.session_state.vx_z1, st.session_state.vx_z2 = float(p["x"]), float(p["y"])
+        if p.get("customdata") is not None:  # a test image was clicked: it becomes the chosen image
+            cd = p["customdata"]
+            st.session_state.vx_img = int(cd[0] if isinstance(cd, (list, tuple)) else cd)
+
+show_notes(notes)
+
+# ---------- 1. the latent map and the decoder at the chosen z ----------
+st.header("1 · The latent map")
+map_col, dec_col = st.columns([3, 2])
+with map_col:
+    axis = np.linspace(lo, hi, GRID)
+    gx, gy = np.meshgrid(axis, axis)
+    fig = go.Figure()
+    fig.add_trace(go.Scatter(  # invisible dense grid: lets a click on an empty spot select a z
+        x=gx.ravel(), y=gy.ravel(), mode="markers", name="click anywhere",
+        marker=dict(size=9, color="rgba(0,0,0,0)"), hovertemplate="decode z = (%{x:.2f}, %{y:.2f})<extra></extra>",
+        showlegend=False))
+    for c, label in enumerate(classes):
+        idx = np.flatnonzero(y_demo == c)
+        fig.add_trace(go.Scatter(
+            x=codes[idx, 0], y=codes[idx, 1], mode="markers", name=label, customdata=idx,
+            marker=dict(size=6, opacity=0.8),
+            hovertemplate=f"{label} · test image #%{{customdata}}<br>z = (%{{x:.2f}}, %{{y:.2f}})<extra></extra>"))
+    fig.add_trace(go.Scatter(x=[st.session_state.vx_z1], y=[st.session_state.vx_z2], mode="markers",
+                             name="chosen z", marker=dict(symbol="x", size=16, color="black"), hoverinfo="skip"))
+    fig.update_layout(height=520, margin=dict(l=10, r=10, t=30, b=10), clickmode="event+select",
+                      xaxis=dict(title="z1", range=[lo, hi]), yaxis=dict(title="z2", range=[lo, hi]),
+                      legend=dict(itemsizing="constant"), title=f"{N_DEMO} test images encoded by {name}")
+    st.plotly_chart(fig, key="vx_map", on_select="rerun", selection_mode="points", width="stretch")
+    st.caption("Each dot is a test image at its encoded mean μ(x). Click a dot or any empty spot to decode it.")
+with dec_col:
+    step = 0.05 if model.is_vae else max(round((hi - lo) / 200, 2), 0.01)
+    st.slider("z1", lo, hi, key="vx_z1", step=step)
+    st.slider("z2", lo, hi, key="vx_z2", step=step)
+    z1, z2 = st.session_state.vx_z1, st.session_state.vx_z2
+    st.image(decode_one(model, z1, z2), caption=f"decode(z) at z = ({z1:.2f}, {z2:.2f}) · {name}")
+    if not model.is_vae:
+        st.warning("A plain autoencoder only learned to decode the codes of its training images. "
+                   "Between and around the clusters there is no guarantee of anything digit-like: "
+                   "its latent space has holes, and it has no prior to sample from.")
+
+# ---------- 2. the manifold ----------
+st.header("2 · The manifold")
+if model.is_vae:
+    st.markdown("A 20×20 grid of the unit square mapped through the inverse Gaussian CDF, "
+                "z = Φ⁻¹(u), then decoded (Kingma & Welling 2014, Fig. 4): every cell holds the same prior mass.")
+else:
+    st.markdown(f"The autoencoder has no prior, so there is no Φ⁻¹ grid: this is a plain 20×20 grid over "
+                f"[{lo}, {hi}]², the box its codes occupy. Look for blurry non-digits in the gaps.")
+st.image(manifold_image(name, lo, hi), caption=f"manifold of {name}", width=560)
+
+# ---------- 3. reconstruction and the ELBO's two terms ----------
+st.header("3 · Reconstruction and the ELBO")
+img = st.number_input("Chosen test image (0–999; clicking a dot also picks it)", 0, N_DEMO - 1, key="vx_img")
+x_img = x_demo[img]
+x_bin = torch.bernoulli(torch.from_numpy(x_img).float()[None, None] / 255, generator=torch.Generator().manual_seed(0))
+with torch.inference_mode():
+    mu, _ = model.encode(x_bin)
+    recon = model.decode(mu)
+cols = st.columns(4)
+cols[0].image(np.kron(x_img, np.ones((4, 4), dtype=np.uint8)), caption=f"test image #{img} ({classes[y_demo[img]]})")
+cols[1].image(np.kron(grid_image(x_bin, 1, 0), np.ones((4, 4), dtype=np.uint8)), caption="binarized x (seed 0)")
+cols[2].image(np.kron(grid_image(recon, 1, 0), np.ones((4, 4), dtype=np.uint8)),
+              caption=f"decode(μ(x)), μ = ({mu[0, 0]:.2f}, {mu[0, 1]:.2f})")
+if model.is_vae:
+    r = elbo_report(model, x_bin)
+    with cols[3]:
+        st.metric("reconstruction  E_q[log p(x|z)]", f"{r['reconstruction']:.1f} nats")
+        st.metric("KL(q(z|x) ‖ p(z))", f"{r['kl']:.2f} nats")
+        st.metric("ELBO = reconstruction − KL", f"{r['elbo']:.1f} nats")
+        st.metric(f"log p(x) ≈ (k = {r['k']})", f"{r['log_p']:.1f} nats",
+                  help="importance-weighted estimate; it is never far below the ELBO and tightens as k grows")
+else:
+    cols[3].info("A plain autoencoder has no KL term and no ELBO: it only minimises the reconstruction error, "
+                 "so nothing makes its codes fill the space a prior would sample from.")
+
+# ---------- 4. interpolation ----------
+st.header("4 · Interpolation: latent space vs pixel space")
+ca, cb = st.columns(2)
+a = ca.number_input("from test image", 0, N_DEMO - 1, key="vx_a")
+b = cb.number_input("to test image", 0, N_DEMO - 1, key="vx_b")
+xa = torch.from_numpy(x_demo[[a, b]]).float()[:, None] / 255
+with torch.inference_mode():
+    m_ab, _ = model.encode(xa)
+    latent_path = model.decode(lerp(m_ab[0], m_ab[1], 10))
+pixel_path = lerp(xa[0], xa[1], 10)
+st.image(grid_image(latent_path, 10), caption="decode((1−t)·μ(a) + t·μ(b)): every step is a digit-like image",
+         width=620)
+st.image(grid_image(pixel_path, 10), caption="(1−t)·a + t·b in pixel space: a cross-fade, not a morph", width=620)
+
+# ---------- 5. samples from the prior ----------
+st.header("5 · Samples from the prior z ~ N(0, I)")
+seed = st.number_input("seed", 0, 2**31 - 1, key="vx_seed")
+z = torch.randn(32, 2, generator=torch.Generator().manual_seed(int(seed)))
+with torch.inference_mode():
+    samples = model.decode(z)
+st.image(grid_image(samples, 16), width=900,
+         caption=f"32 draws of z ~ N(0, I), seed {seed}, decoded by {name}" +
+                 ("" if model.is_vae else ": the AE was never trained to make N(0, I) meaningful"))
+
+# ---------- 6. the lecture's formulas ----------
+with st.expander("The formulas (lecture: Variational Autoencoders)", expanded=False):
+    st.latex(r"p_\theta(x) = \int p_\theta(z)\, p_\theta(x \mid z)\, dz \quad\text{(intractable)}")
+    st.latex(r"\log p_\theta(x) \ge \underbrace{\mathbb{E}_{q_\phi(z\mid x)}[\log p_\theta(x\mid z)]}_{\text{reconstruction}}"
+             r" - \underbrace{D_{KL}(q_\phi(z\mid x)\,\|\,p(z))}_{\text{KL}} = \text{ELBO}")
+    st.latex(r"D_{KL}\big(\mathcal{N}(\mu,\sigma^2)\,\|\,\mathcal{N}(0,1)\big) = "
+             r"\tfrac12 \textstyle\sum_j \big(\mu_j^2 + \sigma_j^2 - 1 - \log \sigma_j^2\big) \;\ge 0")
+    st.latex(r"z = \mu_\phi(x) + \sigma_\phi(x) \odot \varepsilon,\quad \varepsilon \sim \mathcal{N}(0, I)"
+             r"\quad\text{(reparameterisation)}")
+    st.latex(r"\log p_\theta(x) \approx \log \frac1k \sum_{i=1}^{k} \frac{p_\theta(x\mid z_i)\,p(z_i)}{q_\phi(z_i\mid x)},"
+             r"\quad z_i \sim q_\phi(z\mid x)")
+    st.caption("p(x|z) here is a Bernoulli per pixel (binarized images), so log p(x|z) is minus the binary "
+               "cross-entropy. Nats: natural logarithms.")
+
+card = getattr(model, "card", {}) or {}
+m = card.get("metrics", {})
+if m.get("test_nll_nats") is not None:
+    st.caption(f"{name}: test −ELBO {m.get('test_neg_elbo_nats')} nats, −log p(x) ≈ {m['test_nll_nats']} nats "
+               f"(k = {m.get('test_nll_k')}) on the binarized {ds} test set. Command: `{m.get('command')}`")
+
+# ---------- shareable state ----------
+st.query_params.update({"ds": ds, "model": kind, "z1": f"{st.session_state.vx_z1:.2f}",
+                        "z2": f"{st.session_state.vx_z2:.2f}", "img": str(img), "a": str(a), "b": str(b),
+                        "seed": str(seed)})

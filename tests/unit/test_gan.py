@@ -1,0 +1,128 @@
+"""The face GAN's public API (ARCHITECTURE.md), its training CLI (--dry-run) and the shipped weights."""
+import json
+from pathlib import Path
+
+import pytest
+import torch
+
+import genlib
+from genlib.gan import Generator, build, recompute_batchnorm_stats, slerp
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def G():
+    torch.manual_seed(0)
+    g = build({"net": "G", "ngf": 8})
+    recompute_batchnorm_stats(g, batches=2, batch_size=16)
+    return g.eval()
+
+
+def test_same_seed_same_faces_and_different_seed_different_faces(G):
+    a, b = G.sample(4, seed=7), G.sample(4, seed=7)
+    assert torch.equal(a, b)
+    assert not torch.allclose(a, G.sample(4, seed=8))
+
+
+def test_seeded_latents_leave_the_global_rng_alone(G):
+    torch.manual_seed(3)
+    expected = torch.rand(1)
+    torch.manual_seed(3)
+    G.latents(5, seed=1)
+    assert torch.equal(torch.rand(1), expected)
+
+
+def test_shapes_and_range(G):
+    z = G.latents(3, seed=0)
+    assert G.z_dim == 128 and z.shape == (3, 128)
+    x = G.generate(z)
+    assert x.shape == (3, 3, 64, 64) and x.dtype == torch.float32
+    assert x.min() >= 0 and x.max() <= 1
+
+
+def test_truncation_shrinks_latent_spread(G):
+    full, half = G.latents(2000, seed=1), G.latents(2000, seed=1, truncation=0.5)
+    assert half.std() < full.std()
+    assert half.std().item() == pytest.approx(0.5 * full.std().item(), rel=1e-5)
+    assert 0.95 < full.std().item() < 1.05  # truncation 1.0 is the plain N(0, I) prior
+
+
+@pytest.mark.parametrize("bad", [0.0, -0.5, 1.5])
+def test_truncation_outside_0_1_is_refused(G, bad):
+    with pytest.raises(ValueError):
+        G.latents(1, seed=0, truncation=bad)
+
+
+def test_slerp_ends_are_the_two_seeds_faces(G):
+    z0, z1 = G.latents(1, seed=11), G.latents(1, seed=12)
+    path = slerp(z0, z1, torch.tensor([0.0, 0.5, 1.0]))
+    assert torch.equal(path[0], z0[0]) and torch.equal(path[2], z1[0])
+    faces = G.generate(path)
+    assert torch.allclose(faces[0], G.sample(1, seed=11)[0], atol=1e-6)
+    assert torch.allclose(faces[2], G.sample(1, seed=12)[0], atol=1e-6)
+    # the midpoint keeps a typical latent norm (a straight line would shrink it)
+    assert path[1].norm() > 0.9 * min(z0.norm(), z1.norm())
+    assert path[1].norm() > ((z0 + z1) / 2).norm()
+
+
+def test_one_face_does_not_depend_on_the_rest_of_the_batch(G):
+    """Eval-mode BatchNorm: the page draws faces alone or in a grid of 16, the same face either way."""
+    z = G.latents(16, seed=5)
+    assert torch.allclose(G.generate(z[3:4]), G.generate(z)[3:4], atol=1e-5)
+
+
+def test_discriminator_gives_one_probability_per_image():
+    D = build({"net": "D", "ndf": 8}).eval()
+    p = D.opinion(torch.rand(5, 3, 64, 64))
+    assert p.shape == (5,) and ((p > 0) & (p < 1)).all()
+
+
+def test_unknown_net_is_refused():
+    with pytest.raises(ValueError):
+        build({"net": "X"})
+
+
+def test_training_dry_run_writes_loadable_weights_and_a_card(tmp_path):
+    from genlib.train.__main__ import main
+
+    card = main(["gan", "--dry-run", "--out-dir", str(tmp_path), "--data", str(tmp_path / "no-data")])
+    assert (tmp_path / "runs" / "checkpoint.pt").exists()
+    assert list((tmp_path / "runs").glob("grid_*.png"))
+    assert (tmp_path / "runs" / "losses.csv").read_text().startswith("step,")
+    assert card["steps"] == 2 and card["storage"] == "float16" and "non-commercial" in card["licence"]
+    G = genlib.load("gan-faces", weights_dir=tmp_path)
+    assert isinstance(G, Generator) and not G.training
+    assert G.sample(2, seed=0).shape == (2, 3, 64, 64)
+    D = genlib.load("gan-faces-d", weights_dir=tmp_path)
+    assert D.opinion(G.sample(2, seed=0)).shape == (2,)
+    # --resume continues from the checkpoint instead of starting over
+    card = main(["gan", "--dry-run", "--resume", "--out-dir", str(tmp_path), "--data", str(tmp_path / "no-data")])
+    assert card["steps"] == 2 and card["images_seen"] == 16
+
+
+def test_classifier_dry_run_and_features(tmp_path):
+    from genlib.classifier import age_group, extract_features
+    from genlib.train.__main__ import main
+
+    card = main(["classifier", "--dry-run", "--out-dir", str(tmp_path), "--data", str(tmp_path / "no-data")])
+    assert "test_accuracy_gender" in card["metrics"]
+    C = genlib.load("faces-classifier", weights_dir=tmp_path)
+    f = extract_features(C, torch.randint(0, 256, (3, 64, 64, 3), dtype=torch.uint8))
+    assert f.shape == (3, 16)
+    assert age_group(torch.tensor([0, 2, 3, 25, 69, 70, 116])).tolist() == [0, 0, 1, 3, 7, 8, 8]
+
+
+SHIPPED = ROOT / "weights" / "gan-faces.safetensors"
+
+
+@pytest.mark.skipif(not SHIPPED.exists(), reason="weights/gan-faces not trained yet")
+def test_shipped_generator_is_small_fp16_and_deterministic():
+    card = json.loads((ROOT / "weights" / "gan-faces.json").read_text())
+    assert SHIPPED.stat().st_size <= 10 * 2**20 and card["storage"] == "float16"
+    for field in ("dataset", "licence", "command", "seed", "steps", "wall_time_s", "sha256"):
+        assert field in card
+    G = genlib.load("gan-faces")
+    a = G.sample(2, seed=42)
+    assert torch.equal(a, G.sample(2, seed=42)) and a.shape == (2, 3, 64, 64)
+    assert a.std() > 0.05  # not a collapsed grey square

@@ -1,0 +1,116 @@
+"""PixelCNN: causality, the likelihood, and the exact fast sampler (small random models: seconds)."""
+import math
+
+import pytest
+import torch
+
+from genlib import pixelcnn
+from genlib.train import __main__ as train_cli
+
+
+def small_model(seed=0, channels=16, blocks=2):
+    torch.manual_seed(seed)
+    model = pixelcnn.build({"channels": channels, "blocks": blocks, "head": 16}).eval()
+    with torch.no_grad():  # larger random weights than the init: decisive, non-trivial probabilities
+        for p in model.parameters():
+            p.mul_(3.0)
+    return model
+
+
+def digits(n=2, seed=0):
+    """Binary test-like images without the data folder: random blobs."""
+    g = torch.Generator().manual_seed(seed)
+    return (torch.rand(n, 1, 28, 28, generator=g) < 0.3).float()
+
+
+def test_logit_i_has_zero_gradient_wrt_pixels_i_and_later():
+    model = small_model(blocks=3)
+    x = digits(1)[0:1]
+    jac = torch.autograd.functional.jacobian(lambda v: model(v.view(1, 1, 28, 28)).flatten(),
+                                             x.flatten())  # [784 logits, 784 pixels]
+    on_or_after = torch.triu(torch.ones(784, 784, dtype=torch.bool))  # j >= i, raster order
+    assert jac[on_or_after].abs().max().item() == 0.0
+    # ...and the test can fail: earlier pixels do matter (the left neighbour, for almost every pixel).
+    left = jac[torch.arange(1, 784), torch.arange(0, 783)]
+    assert (left != 0).float().mean() > 0.9
+
+
+def test_type_a_and_b_masks():
+    a = pixelcnn.MaskedConv2d(1, 1, 3, "A").mask[0, 0]
+    b = pixelcnn.MaskedConv2d(1, 1, 3, "B").mask[0, 0]
+    assert a.tolist() == [[1, 1, 1], [1, 0, 0]]  # the kernel's top two rows; the row below is not stored
+    assert b.tolist() == [[1, 1, 1], [1, 1, 0]]
+
+
+def test_log_prob_equals_direct_bernoulli():
+    model = small_model()
+    x = digits(3)
+    p = torch.sigmoid(model(x).double())
+    direct = (x * torch.log(p) + (1 - x) * torch.log1p(-p)).flatten(1).sum(1)
+    torch.testing.assert_close(model.log_prob(x).double(), direct, rtol=1e-5, atol=1e-3)
+    assert model.log_prob(x).shape == (3,)
+
+
+@pytest.mark.parametrize("kind", pixelcnn.MASKS)
+def test_fast_equals_naive_and_keeps_known_pixels(kind):
+    model = small_model(seed=1)
+    x = digits(2, seed=2)
+    known = pixelcnn.make_mask(kind, top=10, bottom=20, left=9, right=21)
+    fast = model.complete(x, known, seed=7, method="fast")
+    naive = model.complete(x, known, seed=7, method="naive")
+    assert torch.equal(fast, naive)
+    k = known.expand_as(x)
+    assert torch.equal(fast[k], x[k])
+    hidden = fast[~k]
+    assert 0.05 < hidden.mean() < 0.95  # a real sample, not all zeros or ones
+    assert set(fast.unique().tolist()) <= {0.0, 1.0}
+
+
+def test_fast_equals_naive_with_a_different_mask_per_image():
+    model = small_model(seed=3, channels=32, blocks=4)
+    x = digits(2, seed=4)
+    known = torch.cat([pixelcnn.make_mask("bottom", top=20), pixelcnn.make_mask("box", 5, 12, 3, 25)])
+    assert torch.equal(model.complete(x, known, seed=1), model.complete(x, known, seed=1, method="naive"))
+
+
+def test_same_seed_same_completion_other_seed_differs():
+    model = small_model()
+    x, known = digits(1), pixelcnn.make_mask("bottom")
+    a = model.complete(x, known, seed=5)
+    assert torch.equal(a, model.complete(x, known, seed=5))
+    assert not torch.equal(a, model.complete(x, known, seed=6))
+
+
+def test_progress_and_paint_callbacks():
+    model = small_model()
+    calls, frames = [], []
+    model.complete(digits(1), pixelcnn.make_mask("rows", top=20, bottom=22), seed=0,
+                   progress=lambda d, t: calls.append((d, t)), paint=frames.append)
+    assert calls[0] == (1, 56) and calls[-1] == (56, 56) and len(calls) == 56
+    assert len(frames) == 2  # one per hidden row
+
+
+def test_nothing_hidden_returns_input_everything_hidden_samples_all():
+    model = small_model()
+    x = digits(1)
+    assert torch.equal(model.complete(x, torch.ones(1, 1, 28, 28, dtype=torch.bool), seed=0), x)
+    full = model.complete(x, torch.zeros(1, 1, 28, 28, dtype=torch.bool), seed=0)
+    assert torch.equal(full, model.complete(x * 0, torch.zeros(1, 1, 28, 28, dtype=torch.bool), seed=0))
+
+
+def test_unknown_mask_is_an_error():
+    with pytest.raises(ValueError):
+        pixelcnn.make_mask("diagonal")
+
+
+def test_training_dry_run_writes_loadable_weights(tmp_path, monkeypatch):
+    monkeypatch.setenv("GENLAB_DATA", str(tmp_path / "no-data"))  # synthetic data: no shared folder needed
+    card = train_cli.main(["pixelcnn", "--dry-run", "--out-dir", str(tmp_path)])
+    assert (tmp_path / "pixelcnn-mnist.safetensors").exists()
+    from genlib import zoo
+
+    model = zoo.load("pixelcnn-mnist", weights_dir=tmp_path)
+    assert model.config == card["config"]
+    assert math.isfinite(card["metrics"]["test_nll_nats"])
+    assert card["command"].startswith("python -m genlib.train pixelcnn --dry-run")
+    assert model(digits(1)).shape == (1, 1, 28, 28)

@@ -1,0 +1,157 @@
+"""The shipped question bank: loads with no errors, is big enough, covers the lecture, holds the lecture's
+eight Reflect questions verbatim with their keys, and its numeric answers are arithmetically right."""
+import math
+import re
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+import quiz
+from quiz import session
+
+ROOT = Path(__file__).resolve().parents[2]
+LECTURE = ROOT.parent / "shared" / "seed" / "lecture-generative-models.md"
+
+# The lecture's Reflect questions (slides 64-65): id in the bank -> (slide, answer key).
+REFLECT = {
+    "gan-key-components": (64, "abd"),
+    "gan-training-process": (64, "abd"),
+    "gan-applications": (64, "abd"),
+    "gan-generator-purpose": (64, "b"),
+    "gan-mode-collapse": (65, "b"),
+    "gan-regularization": (65, "abd"),
+    "gan-training-challenges": (65, "ab"),
+    "gan-discriminator-role": (65, "d"),
+}
+
+
+@pytest.fixture(scope="module")
+def bank():
+    return quiz.load_bank()
+
+
+def sigmoid(x):
+    return 1 / (1 + math.exp(-x))
+
+
+def test_shipped_bank_loads_without_errors(bank):
+    assert bank.errors == [], [str(e) for e in bank.errors]
+    assert len(bank.questions) >= 48
+    ids = [q.id for q in bank.questions]
+    assert len(ids) == len(set(ids))
+
+
+def test_every_question_teaches_and_cites_the_lecture(bank):
+    for q in bank.questions:
+        assert len(q.explanation) >= 80, f"{q.id}: the explanation should teach, not just confirm"
+        assert re.search(r"slides? \d+", q.source), f"{q.id}: source should point to a lecture slide"
+        if q.kind != "numeric":
+            assert len(q.options) >= 2 and q.correct and max(q.correct) < len(q.options)
+
+
+def test_all_kinds_and_lecture_topics_are_covered(bank):
+    kinds = Counter(q.kind for q in bank.questions)
+    assert kinds["single"] >= 10 and kinds["multiple"] >= 10 and kinds["numeric"] >= 8, kinds
+    own = [q for q in bank.questions if q.id not in REFLECT]
+    assert len(own) >= 40
+    topics = Counter(q.topic for q in own)
+    for needed in ("Supervised", "taxonomy", "PixelCNN", "Autoencoders", "VAE", "GAN"):
+        matching = [t for t in topics if needed.lower() in t.lower()]
+        assert matching and sum(topics[t] for t in matching) >= 5, (needed, topics)
+
+
+def _lecture_reflect():
+    """Parse the Reflect slides of the lecture: [(prompt, [options], key)]."""
+    text = LECTURE.read_text(encoding="utf-8")
+    text = text[text.index("## Reflect"):]
+    out = []
+    for block in re.split(r"\n- ❑ (?=[A-Z])", text)[1:]:
+        if block.startswith("Answer"):
+            continue
+        prompt = block.splitlines()[0].strip()
+        options = re.findall(r"^\s+- [a-d]\. (.+)$", block, re.M)
+        out.append([prompt, options, None])
+    keys = re.findall(r"Answer ?: ?([a-d](?:, [a-d])*)", text)
+    assert len(keys) == len(out) == 8
+    for item, key in zip(out, keys):
+        item[2] = key.replace(", ", "")
+    return out
+
+
+@pytest.mark.skipif(not LECTURE.exists(), reason="shared/seed lecture not beside the project")
+def test_reflect_questions_are_verbatim_from_the_lecture(bank):
+    by_id = bank.by_id()
+    lecture = _lecture_reflect()
+    for (qid, (slide, key)), (prompt, options, lecture_key) in zip(REFLECT.items(), lecture):
+        q = by_id[qid]
+        assert q.prompt == prompt
+        assert q.options == options
+        assert "".join(q.correct_letters) == key == lecture_key
+
+
+def test_reflect_questions_have_the_lectures_keys(bank):
+    by_id = bank.by_id()
+    for qid, (slide, key) in REFLECT.items():
+        q = by_id[qid]
+        assert "".join(q.correct_letters) == key, qid
+        assert q.source == f"Reflect, slide {slide}", qid
+        assert quiz.grade(q, key) == 1.0
+    assert by_id["gan-key-components"].options == ["Generator", "Discriminator", "Classifier", "Loss function"]
+
+
+# Numeric answers recomputed from first principles: a typo in a question file fails here.
+TRUTH = {
+    "sigmoid-of-one": sigmoid(1),
+    "disc-score-face": 1 * 1 + 0 * -1 + 0 * -1 + 1 * 1,
+    "disc-score-noise": 0.75 * 1 + 1 * -1 + 1 * -1 + 0.25 * 1,
+    "disc-score-with-bias": 0.25 * 1 + 1 * -1 + 0.5 * -1 + 0.75 * 1 - 1,
+    "disc-prob-noise": sigmoid(-1.5),
+    "neg-log-of-tenth": -math.log(0.1),
+    "minimax-value": math.log(0.9) + math.log(1 - 0.1),
+    "pixelcnn-sampling-steps": 28 * 28,
+    "pixelcnn-context-size": 2 * 28 + 4,
+    "pixel-chain-rule-arithmetic": 0.5 * 0.8 * 0.5 * 0.9,
+    "ae-compression-factor": 784 / 32,
+    "vae-encoder-outputs": 2 + 2,
+    "vae-sample-z": 1.0 + 0.5 * -2,
+    "disc-error-small": -math.log(1 - 0.1),
+    "unsure-discriminator": -math.log(0.5),
+}
+
+
+def test_numeric_answers_are_right(bank):
+    by_id = bank.by_id()
+    numeric = {q.id for q in bank.questions if q.kind == "numeric"}
+    assert numeric == set(TRUTH), "add the true value of every new numeric question to TRUTH"
+    for qid, value in TRUTH.items():
+        assert quiz.grade(by_id[qid], value) == 1.0, (qid, value, by_id[qid].answer)
+        assert quiz.grade(by_id[qid], round(value, 2)) == 1.0, qid  # "to two decimals" answers count
+
+
+def test_session_helpers_are_seeded(bank):
+    a = session.pick(bank.questions, bank.topics(), 10, seed=42)
+    assert [q.id for q in a] == [q.id for q in session.pick(bank.questions, bank.topics(), 10, seed=42)]
+    assert [q.id for q in a] != [q.id for q in session.pick(bank.questions, bank.topics(), 10, seed=43)]
+    assert len(session.pick(bank.questions, ["GAN"], 999, seed=1)) == sum(q.topic == "GAN" for q in bank.questions)
+    q = bank.by_id()["gan-key-components"]
+    order = session.option_order(q, 5)
+    assert sorted(order) == [0, 1, 2, 3] and order == session.option_order(q, 5)
+    assert len({tuple(session.option_order(q, s)) for s in range(30)}) > 1
+    assert session.topic_slug("PixelRNN / PixelCNN") == "pixelrnn-pixelcnn"
+
+
+def test_results_summary_and_csv(bank):
+    by_id = bank.by_id()
+    rows = [session.result(by_id["gan-key-components"], {0, 1}),
+            session.result(by_id["sigmoid-of-one"], 0.73),
+            session.result(by_id["gan-generator-purpose"], {0})]
+    total, per_topic = session.summary(rows, "partial")
+    assert total == pytest.approx((2 / 3 + 1 + 0) / 3)
+    assert per_topic["GAN"] == (1.0, 1)
+    assert session.summary(rows, "exact")[0] == pytest.approx(1 / 3)
+    csv_text = session.to_csv(rows + [{**rows[0], "your_answer": "=HYPERLINK(1)"}])
+    lines = csv_text.splitlines()
+    assert lines[0] == ",".join(session.CSV_FIELDS)
+    assert "Generator | Discriminator" in lines[1] and "0.667" in lines[1]
+    assert "'=HYPERLINK(1)" in lines[4]
