@@ -8,10 +8,16 @@ st.set_page_config(page_title="GenLab", page_icon="🧪", layout="wide")
 
 home = st.Page("pages/home.py", title="Home", icon="🏠", default=True)
 demos = [st.Page(d["path"], title=d["title"], icon=d["icon"]) for d in existing_demos()]
-page = st.navigation({"GenLab": [home], "Demos": demos})
+# Our own menu (below) instead of Streamlit's: with a folder named pages/, Streamlit's menu briefly
+# lists every file in it on a deep link to a fresh server (see showSidebarNavigation in config.toml).
+page = st.navigation([home, *demos], position="hidden")
 
 with st.sidebar:
-    st.caption("GenLab: a hands-on lab for the lecture on generative models "
-               "(PixelCNN, VAE, GAN). Everything runs on CPU in your browser session.")
+    st.markdown("### 🧪 GenLab")
+    for p in [home, *demos]:
+        st.page_link(p)
+    st.divider()
+    st.caption("A hands-on lab for the lecture on generative models (PixelCNN, VAE, GAN). "
+               "Every model was trained by this project on CPU.")
 
 page.run()

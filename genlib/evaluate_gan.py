@@ -42,6 +42,50 @@ def generate(G, n, seed, truncation, batch=250):
     return torch.cat([G.generate(z[i:i + batch]) for i in range(0, n, batch)])
 
 
+def reference(C, train, test, args) -> dict:
+    """Everything that does not depend on the GAN: features of the test faces, of a training sample
+    (floor), of the blurred sample (ceiling) and of all training faces, plus the test faces' nearest-
+    training-face distances. Cached under runs/eval-cache (features and distances only, no images),
+    keyed by the classifier's sha256, so re-evaluating a new GAN checkpoint takes a minute, not ten."""
+    import torch
+
+    from genlib.classifier import extract_features
+    from genlib.metrics import nearest_neighbours
+    from genlib.train.common import RUNS_DIR
+
+    key = f"{C.card['sha256'][:12]}-n{args.n}-seed{args.seed}"
+    path = RUNS_DIR / "eval-cache" / f"{key}.npz"
+    if path.exists():
+        with np.load(path) as z:
+            return dict(z)
+    rng = np.random.default_rng(args.seed)
+    pick = rng.choice(len(train["x"]), size=min(args.n, len(train["x"])), replace=False)
+    sample01 = uint8_to_01(train["x"][pick])
+    f_train = extract_features(C, train["x"])
+    train_flat = torch.from_numpy(train["x"]).permute(0, 3, 1, 2).reshape(len(train["x"]), -1)
+    test_flat = torch.from_numpy(test["x"]).permute(0, 3, 1, 2).reshape(len(test["x"]), -1)
+    ref = {"f_test": extract_features(C, test["x"]).numpy(), "f_sample": f_train[pick].numpy(),
+           "f_blurred": extract_features(C, blur_heavily(sample01)).numpy(), "f_train": f_train.numpy()}
+    ref["d_test_px"] = nearest_neighbours(test_flat, train_flat)[0]
+    ref["d_test_f"] = nearest_neighbours(ref["f_test"], ref["f_train"])[0]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    np.savez(path, **ref)
+    return ref
+
+
+def write_grid(G, path, seeds=range(16), truncation=0.8, scale=2):
+    """A 4x4 grid of generated faces (seeds 0..15: the same faces the page shows for those seeds)."""
+    import torch
+    from PIL import Image
+
+    from genlib.gan import grid
+
+    faces = G.generate(torch.cat([G.latents(1, seed=s, truncation=truncation) for s in seeds]))
+    im = Image.fromarray(grid(faces, nrow=4))
+    im.resize((im.width * scale, im.height * scale), Image.LANCZOS).save(path)
+    print(f"wrote {path}", flush=True)
+
+
 def summary(d) -> dict:
     d = np.asarray(d, dtype=np.float64)
     return {"median": round(float(np.median(d)), 4), "p05": round(float(np.percentile(d, 5)), 4),
@@ -66,40 +110,41 @@ def main(argv=None):
     p.add_argument("--weights-dir", default=None)
     p.add_argument("--data", default=None)
     p.add_argument("--no-write", action="store_true", help="print only, leave the card alone")
+    p.add_argument("--prepare", action="store_true", help="only compute and cache the GAN-free reference")
+    p.add_argument("--grid", default=None, help="also write a 4x4 grid of faces (seeds 0..15, truncation 0.8) here")
     args = p.parse_args(argv)
     command = shlex.join(["python", "-m", "genlib.evaluate_gan", *(sys.argv[1:] if argv is None else argv)])
     if args.threads:
         torch.set_num_threads(args.threads)
     t0 = time.time()
 
-    G = genlib.load(args.name, weights_dir=args.weights_dir)
     C = genlib.load("faces-classifier", weights_dir=args.weights_dir)
     train, test = load_faces("train", root=args.data), load_faces("test", root=args.data)
-    rng = np.random.default_rng(args.seed)
-    pick = rng.choice(len(train["x"]), size=min(args.n, len(train["x"])), replace=False)
-    f_test = extract_features(C, test["x"])
-    train_sample01 = uint8_to_01(train["x"][pick])
-    fid = {"floor_train_vs_test": frechet_distance_features(extract_features(C, train_sample01), f_test),
-           "ceiling_blurred_train_vs_test": frechet_distance_features(
-               extract_features(C, blur_heavily(train_sample01)), f_test)}
+    ref = reference(C, train, test, args)
+    if args.prepare:
+        print(f"reference cached ({time.time() - t0:.0f} s)")
+        return ref
+    G = genlib.load(args.name, weights_dir=args.weights_dir)
+    if args.grid:
+        write_grid(G, args.grid)
+    fid = {"floor_train_vs_test": frechet_distance_features(ref["f_sample"], ref["f_test"]),
+           "ceiling_blurred_train_vs_test": frechet_distance_features(ref["f_blurred"], ref["f_test"])}
     gen = {}
     for t in [float(s) for s in args.truncations.split(",")]:
         gen[t] = generate(G, args.n, args.seed, t)
-        fid[f"generated_vs_test_truncation_{t:g}"] = frechet_distance_features(extract_features(C, gen[t]), f_test)
-    fid = {k: round(v, 3) for k, v in fid.items()}
+        fid[f"generated_vs_test_truncation_{t:g}"] = frechet_distance_features(
+            extract_features(C, gen[t]), ref["f_test"])
+    fid = {k: float(f"{v:.4g}") for k, v in fid.items()}
     print("FID-UTK", fid, flush=True)
 
     # memorisation: nearest training face of generated faces vs of real test faces
     t_memo = max(gen)  # truncation 1.0: the full variety, the case most likely to hit rare training faces
     g = gen[t_memo][:args.n_memo]
-    train01_flat = torch.from_numpy(train["x"]).permute(0, 3, 1, 2).reshape(len(train["x"]), -1)  # uint8
+    train_flat = torch.from_numpy(train["x"]).permute(0, 3, 1, 2).reshape(len(train["x"]), -1)  # uint8
     scale = 1 / 255
-    d_gen_px, _ = nearest_neighbours(g.reshape(len(g), -1) * 255, train01_flat)
-    d_test_px, _ = nearest_neighbours(torch.from_numpy(test["x"]).permute(0, 3, 1, 2).reshape(len(test["x"]), -1),
-                                      train01_flat)
-    f_train = extract_features(C, train["x"])
-    d_gen_f, _ = nearest_neighbours(extract_features(C, g).float(), f_train.float())
-    d_test_f, _ = nearest_neighbours(f_test.float(), f_train.float())
+    d_gen_px, _ = nearest_neighbours(g.reshape(len(g), -1) * 255, train_flat)
+    d_gen_f, _ = nearest_neighbours(extract_features(C, g).float(), torch.from_numpy(ref["f_train"]).float())
+    d_test_px, d_test_f = ref["d_test_px"], ref["d_test_f"]
     thr = np.percentile(d_test_px[:, 0] * scale, 1)
     memo = {
         "pixel_l2_generated_to_train": summary(d_gen_px[:, 0] * scale),

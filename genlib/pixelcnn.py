@@ -18,6 +18,8 @@ Both draw all uniforms up front (u[i] per pixel, from the seed) and set x_i = u_
 from __future__ import annotations
 
 import math
+import warnings
+from typing import List
 
 import torch
 import torch.nn.functional as F
@@ -113,7 +115,8 @@ class PixelCNN(nn.Module):
 
         x: [n,1,28,28] (values where known is False are ignored); known: bool, broadcastable to x.
         Same seed -> same completion, for either method. progress(done, total) is called as pixels are
-        sampled; paint(image [n,1,28,28]) after every row that had unknown pixels (for live drawing).
+        sampled (after each row with hidden pixels for the fast sampler, each pixel for the naive one);
+        paint(image [n,1,28,28]) after every row with hidden pixels (for live drawing).
         """
         x = (torch.as_tensor(x, dtype=torch.float32) > 0.5).float()
         known = torch.as_tensor(known, dtype=torch.bool).expand_as(x)
@@ -172,29 +175,63 @@ def _complete_fast(model, x, known, u, todo, progress, paint):
     wh1, bh1, wh2, bh2 = mat(model.head1), model.head1.bias, mat(model.head2), model.head2.bias
 
     (r0, c0), (r1, c1) = positions[0], positions[-1]
+    args = (pix, inner, w_in, b_in, [lay[0] for lay in layers], [lay[1] for lay in layers],
+            [lay[2] for lay in layers], [lay[3] for lay in layers], [lay[4] for lay in layers],
+            [lay[5] for lay in layers], wh1, bh1, wh2, bh2, x, known, u)
     done, total = 0, len(positions)
     for r in range(r0, r1 + 1):
-        for c in range(c0 if r == r0 else 0, (c1 + 1) if r == r1 else W):
-            # Every activation at (r, c), layer by layer; (r, c) in the image is (r+1, c+1) in `inner`.
-            h = torch.addmm(b_in, pix[:, r:r + 4, c:c + 7].reshape(n, 28), w_in)         # [n,C]
-            for cache, (wd, bd, w3, b3, wu, bu) in zip(inner, layers):
-                cache[:, r + 1, c + 1] = F.relu(torch.addmm(bd, F.relu(h), wd))          # [n,hid]
-                patch = cache[:, r:r + 2, c:c + 3].reshape(n, 6 * hid)                 # [n,6hid]
-                t = F.relu(torch.addmm(b3, patch, w3))                                  # [n,hid]
-                h = torch.addmm(h + bu, t, wu)                                          # [n,C] residual
-            if not todo[r, c]:
-                continue  # a known pixel: its activations are now cached, nothing to sample
-            logit = torch.addmm(bh2, F.relu(torch.addmm(bh1, F.relu(h), wh1)), wh2)[:, 0]  # [n]
-            draw = (u[:, 0, r, c] < torch.sigmoid(logit)).float()
-            value = torch.where(known[:, 0, r, c], x[:, 0, r, c], draw)
-            x[:, 0, r, c] = value
-            pix[:, r + 3, c + 3] = value
-            done += 1
-            if progress:
-                progress(done, total)
+        c_from, c_to = (c0 if r == r0 else 0), ((c1 + 1) if r == r1 else W)
+        done += _row_function()(r, c_from, c_to, todo[r].tolist(), *args)
+        if progress and todo[r].any():
+            progress(done, total)
         if paint and todo[r].any():
             paint(x.clone())
     return x
+
+
+def _fast_row(r: int, c_from: int, c_to: int, todo: List[bool], pix, inner: List[torch.Tensor], w_in, b_in,
+              wd: List[torch.Tensor], bd: List[torch.Tensor], w3: List[torch.Tensor], b3: List[torch.Tensor],
+              wu: List[torch.Tensor], bu: List[torch.Tensor], wh1, bh1, wh2, bh2, x, known, u) -> int:
+    """Positions c_from..c_to-1 of row r, in order: every layer at that one position, then the sample.
+    Run through TorchScript when possible: ~75 tiny ops per pixel, where Python's per-op overhead
+    would dominate (measured ~2x, docs/notes/issue-7.md). The same ops either way, so the same numbers."""
+    n = x.shape[0]
+    done = 0
+    for c in range(c_from, c_to):
+        # Every activation at (r, c), layer by layer; (r, c) in the image is (r+1, c+1) in `inner`.
+        h = torch.addmm(b_in, pix[:, r:r + 4, c:c + 7].reshape(n, 28), w_in)              # [n,C]
+        for i in range(len(inner)):
+            cache = inner[i]
+            cache[:, r + 1, c + 1] = torch.relu(torch.addmm(bd[i], torch.relu(h), wd[i]))  # [n,hid]
+            patch = cache[:, r:r + 2, c:c + 3].reshape(n, -1)                              # [n,6hid]
+            t = torch.relu(torch.addmm(b3[i], patch, w3[i]))                               # [n,hid]
+            h = torch.addmm(h + bu[i], t, wu[i])                                           # [n,C] residual
+        if not todo[c]:
+            continue  # a known pixel: its activations are now cached, nothing to sample
+        logit = torch.addmm(bh2, torch.relu(torch.addmm(bh1, torch.relu(h), wh1)), wh2)[:, 0]  # [n]
+        draw = (u[:, 0, r, c] < torch.sigmoid(logit)).float()
+        value = torch.where(known[:, 0, r, c], x[:, 0, r, c], draw)
+        x[:, 0, r, c] = value
+        pix[:, r + 3, c + 3] = value
+        done += 1
+    return done
+
+
+_SCRIPTED = None
+
+
+def _row_function():
+    """_fast_row compiled by TorchScript once per process; the plain Python function if that fails
+    (TorchScript is deprecated in recent PyTorch and may go away)."""
+    global _SCRIPTED
+    if _SCRIPTED is None:
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                _SCRIPTED = torch.jit.script(_fast_row)
+        except Exception:  # noqa: BLE001 - any failure: the eager path is exact too, only slower
+            _SCRIPTED = _fast_row
+    return _SCRIPTED
 
 
 def build(config: dict) -> PixelCNN:

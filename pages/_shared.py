@@ -3,6 +3,24 @@ that never crash a page (a bad value gives a visible note and a sensible default
 from __future__ import annotations
 
 import streamlit as st
+from streamlit.runtime.pages_manager import PagesManager
+
+
+def _route_through_app_shell() -> None:
+    """Make a deep link to a fresh server run through app.py's router.
+
+    Streamlit treats a folder named pages/ as a legacy multipage app until some run calls
+    st.navigation; so the very first visitor of a shared link such as /reflect_quiz?seed=7 would get
+    the bare page (no GenLab sidebar, no wide layout). Every demo imports this module, so on that first
+    run we switch Streamlit to st.navigation mode and rerun: app.py then routes to the same page with
+    the same query parameters. Later runs find the flag already off and do nothing.
+    """
+    if PagesManager.uses_pages_directory:
+        PagesManager.uses_pages_directory = False
+        st.rerun()
+
+
+_route_through_app_shell()
 
 
 @st.cache_resource(show_spinner="Loading model…")

@@ -94,7 +94,7 @@ def new_face():
 # ---- UI pieces ------------------------------------------------------------------------------------
 
 def controls_ui():
-    st.button("🎲 New face", on_click=new_face, type="primary", use_container_width=True)
+    st.button("🎲 New face", on_click=new_face, type="primary", width="stretch")
     st.number_input("Seed (share it, or type one to get its face back)", min_value=0, max_value=MAX_SEED,
                     step=1, key="gan_seed")
     st.slider("Truncation ψ", 0.1, 1.0, step=0.05, key="gan_trunc")
@@ -129,7 +129,7 @@ def grid_ui(G, seed, trunc):
         batch = faces(G, seeds, trunc)
     cols = st.columns(8)
     for i, (s, img) in enumerate(zip(seeds, batch)):
-        cols[i % 8].image(upscale(img, 128), caption=f"seed {s}", use_container_width=True)
+        cols[i % 8].image(upscale(img, 128), caption=f"seed {s}", width="stretch")
 
 
 def morph_ui(G, seed, trunc):
@@ -172,9 +172,9 @@ def nearest_ui(face):
     with st.spinner("Searching 22,151 training faces…"):
         d, idx = nearest_neighbours(face.reshape(1, -1) * 255, flat, k=5, chunk=2048)
     cols = st.columns(6)
-    cols[0].image(upscale(face[0], 128), caption="generated", use_container_width=True)
+    cols[0].image(upscale(face[0], 128), caption="generated", width="stretch")
     for c, dist, i in zip(cols[1:], d[0], idx[0]):
-        c.image(x[i], caption=f"train #{i}, distance {dist / 255:.1f}", use_container_width=True)
+        c.image(x[i], caption=f"train #{i}, distance {dist / 255:.1f}", width="stretch")
     st.caption("Real test faces are typically about as far from their nearest training face as these: "
                "see the memorisation numbers in the model card.")
 

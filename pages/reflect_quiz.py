@@ -127,12 +127,16 @@ def _selected(q: quiz.Question, key: str, order: list[int]):
 
 def _submit(q: quiz.Question, key: str, order: list[int]) -> None:
     state = st.session_state[STATE]
+    if state["submitted"]:  # a double click must not record the answer twice
+        return
     state["results"].append(qs.result(q, _selected(q, key, order), state["round"]))
     state["submitted"] = True
 
 
 def _next() -> None:
     state = st.session_state[STATE]
+    if not state["submitted"]:
+        return
     state["pos"] += 1
     state["submitted"] = False
 
@@ -146,7 +150,7 @@ def ask(q: quiz.Question, state: dict) -> None:
     order = qs.option_order(q, seed)
     key = f"rq-{state['round']}-{q.id}"
     done = state["submitted"]
-    st.markdown(f"##### {q.prompt}")
+    st.markdown(q.prompt if "\n" in q.prompt else f"##### {q.prompt}")
     st.caption(f"Topic: {q.topic}")
     if q.kind == "single":
         st.radio("Pick one answer", order, index=None, key=key, disabled=done,
@@ -209,8 +213,9 @@ def results_ui(state: dict, bank: quiz.Bank) -> None:
     topics = list(per_topic)
     fig = go.Figure(go.Bar(x=topics, y=[100 * per_topic[t][0] for t in topics],
                            text=[f"{100 * per_topic[t][0]:.0f} % of {per_topic[t][1]}" for t in topics],
-                           textposition="auto", marker_color="#4c78a8"))
-    fig.update_layout(title="Score per topic", yaxis=dict(title="score (%)", range=[0, 100]),
+                           textposition="outside", cliponaxis=False, marker_color="#4c78a8"))
+    fig.update_layout(title="Score per topic", yaxis=dict(title="score (%)", range=[0, 112],
+                                                          tickvals=[0, 25, 50, 75, 100]),
                       xaxis=dict(title=None), height=360, margin=dict(t=50, b=40, l=40, r=10))
     st.plotly_chart(fig, key="rq-chart")
 
@@ -233,11 +238,11 @@ def results_ui(state: dict, bank: quiz.Bank) -> None:
             state["celebrate"] = False
         st.success("Everything right. Try other topics or a new seed.")
 
-    c1, c2, c3 = st.columns(3)
+    cols = iter(st.columns(3 if missed else 2))
     if missed:
-        c1.button(f"🔁 Retry the {len(missed)} I missed", key="rq-retry", on_click=_retry, type="primary")
-    c2.button("🎲 New quiz (new seed)", key="rq-new", on_click=_new_seed)
-    c3.download_button("⬇️ Download results (CSV)", qs.to_csv(state["history"] + results),
+        next(cols).button(f"🔁 Retry the {len(missed)} I missed", key="rq-retry", on_click=_retry, type="primary")
+    next(cols).button("🎲 New quiz (new seed)", key="rq-new", on_click=_new_seed)
+    next(cols).download_button("⬇️ Download results (CSV)", qs.to_csv(state["history"] + results),
                        file_name=f"reflect-quiz-seed{state['config']['seed']}.csv", mime="text/csv",
                        key="rq-csv", on_click="ignore")
 
@@ -273,8 +278,9 @@ def main() -> None:
                "questions in the same order.")
     bank = load_bank()
     for err in bank.errors:
+        detail = str(err).replace(err.path, "", 1).lstrip(":, ")  # the file is named in bold already
         st.warning(f"**Skipped `{Path(err.path).name}`**, which has an error, so its questions are not in "
-                   f"the quiz: {md_escape(err)}", icon="⚠️")
+                   f"the quiz. {md_escape(detail)}", icon="⚠️")
     if not bank.questions:
         st.error(f"No questions could be loaded from `{quiz.questions_dir()}`. Add a question file "
                  "(see quiz/README.md) or fix the errors above.")

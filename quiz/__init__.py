@@ -6,12 +6,11 @@
 
 File formats (YAML and Moodle GIFT): see quiz/README.md.
 """
+from . import session  # pure helpers for a quiz session: pick, option_order, summary, to_csv
 from .gift import parse_gift
 from .grading import RULES, SCHEMES, grade
 from .loader import ENV_DIR, PACKAGE_QUESTIONS, load_bank, load_file, questions_dir
 from .model import KINDS, Bank, Question, QuizFormatError, letter
 
 __all__ = ["Bank", "ENV_DIR", "KINDS", "PACKAGE_QUESTIONS", "Question", "QuizFormatError", "RULES",
-           "SCHEMES", "grade", "letter", "load_bank", "load_file", "parse_gift", "questions_dir"]
-
-from . import session  # noqa: E402  (pure helpers for a quiz session: pick, option_order, to_csv)
+           "SCHEMES", "grade", "letter", "load_bank", "load_file", "parse_gift", "questions_dir", "session"]

@@ -25,6 +25,8 @@ WEIGHT_RE = re.compile(r"^%(-?\d+(?:\.\d+)?)%")
 
 
 def _unescape(s: str) -> str:
+    """Resolve backslash escapes; raw line breaks are spaces (as in Moodle), an escaped \\n is a break."""
+    s = " ".join(s.split("\n"))
     out, i = [], 0
     while i < len(s):
         if s[i] == "\\" and i + 1 < len(s):

@@ -9,7 +9,7 @@ import random
 import re
 
 from .grading import grade
-from .model import Question, letter
+from .model import Question
 
 
 def topic_slug(topic: str) -> str:
@@ -94,5 +94,5 @@ def to_csv(results: list[dict]) -> str:
     return out.getvalue()
 
 
-__all__ = ["CSV_FIELDS", "answer_text", "key_text", "letter", "option_order", "pick", "result", "summary",
+__all__ = ["CSV_FIELDS", "answer_text", "key_text", "option_order", "pick", "result", "summary",
            "to_csv", "topic_slug"]

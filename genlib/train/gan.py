@@ -158,7 +158,8 @@ def main(args):
         G.load_state_dict(ck["G"]), D.load_state_dict(ck["D"]), G_ema.load_state_dict(ck["G_ema"])
         opt_g.load_state_dict(ck["opt_g"]), opt_d.load_state_dict(ck["opt_d"])
         data_g.set_state(ck["data_rng"])
-        step, images_seen, elapsed, command = ck["step"], ck["images_seen"], ck["elapsed"], ck["command"]
+        step, images_seen, elapsed = ck["step"], ck["images_seen"], ck["elapsed"]
+        command = f"{ck['command']}  # then at step {step}: {command}"  # the card shows the whole history
         print(f"resumed from {ckpt_path} at step {step}")
 
     faces = load_training_faces(args)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 import time
+from pathlib import Path
 
 from genlib.train.common import (CsvLog, Progress, add_common_arguments, command_string, load_checkpoint,
                                  run_dir, save_checkpoint)
@@ -49,7 +50,8 @@ def add_arguments(p):
                    help="steps over which the KL weight rises 0 -> 1 (keeps latent units from collapsing)")
     p.add_argument("--iw-k", type=int, default=1, help="train on the importance-weighted bound with k samples")
     p.add_argument("--eval-k", type=int, default=1000, help="importance samples for the test log p(x)")
-    p.add_argument("--eval-n", type=int, default=None, help="test images to evaluate (default: all 10,000)")
+    p.add_argument("--eval-n", type=int, default=None,
+                   help="evaluate every (10000/N)-th test image, N in all (default: all 10,000)")
     p.add_argument("--no-eval", action="store_true", help="skip the test metrics after training")
     p.add_argument("--eval-only", action="store_true", help="measure the saved model's test metrics; no training")
 
@@ -89,7 +91,9 @@ def load_test_set(dataset: str, root, dry_run: bool, n=None):
             raise
         x = torch.bernoulli(torch.from_numpy(data.demo_images(dataset)[0]).float()[:, None] / 255,
                             generator=torch.Generator().manual_seed(0))
-    return x[:n] if n else x
+    if n and n < len(x):  # an evenly spread subset (every len/n-th image), so it matches the whole set's mix
+        x = x[::len(x) // n][:n]
+    return x
 
 
 def evaluate(model, x_test, k: int, seed: int = 0, batch: int = 4) -> dict:
@@ -136,7 +140,9 @@ def metrics_card(m: dict, dataset: str, command: str, threads: int) -> dict:
     m = dict(m)
     m["eval_set"] = (f"{dataset} test set, all {m['eval_images']} images binarized once with "
                      "torch.bernoulli(x/255, generator=torch.Generator().manual_seed(0))"
-                     if m["eval_images"] == 10000 else f"first {m['eval_images']} images of that set")
+                     if m["eval_images"] == 10000 else
+                     f"every {10000 // m['eval_images']}-th image ({m['eval_images']} in all) of the {dataset} test "
+                     "set binarized once with torch.bernoulli(x/255, generator=torch.Generator().manual_seed(0))")
     m["command"] = command
     m["threads"] = threads
     if dataset == "mnist" and "test_nll_nats" in m:
@@ -180,6 +186,9 @@ def main(args):
     # cosine decay to 0: most of the late gain in nats comes from the small final learning rates
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda i: 0.5 * (1 + math.cos(math.pi * min(i, s["steps"]) / s["steps"])))
     rdir = run_dir(args.name, dry_run=args.dry_run)
+    if args.dry_run and args.out_dir:  # keep test runs' checkpoints and logs out of the shared runs/ folder
+        rdir = Path(args.out_dir) / f"{args.name}-run"
+        rdir.mkdir(parents=True, exist_ok=True)
     ckpt_path = rdir / "checkpoint.pt"
     step, elapsed = 0, 0.0
     if args.resume and ckpt_path.exists():

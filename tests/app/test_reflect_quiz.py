@@ -97,10 +97,10 @@ def test_wrong_answers_are_reviewed_and_can_be_retried(bank):
 
 def test_partial_credit_is_shown_and_counted(bank):
     q = bank.by_id()["gan-key-components"]  # key a, b, d
-    at = start(seed=1, n=1, topics="reflect-lecture", scheme="partial")
-    while current(at, bank)[0].id != q.id:  # find a seed that asks it first
-        at = start(seed=at.session_state["rq"]["config"]["seed"] + 1, n=1, topics="reflect-lecture",
-                   scheme="partial")
+    seed = next(s for s in range(1000)  # a seed whose one-question quiz asks it
+                if quiz.session.pick(bank.questions, [q.topic], 1, s)[0].id == q.id)
+    at = start(seed=seed, n=1, topics="reflect-lecture", scheme="partial")
+    assert current(at, bank)[0].id == q.id
     state = at.session_state["rq"]
     for i in range(4):
         at.checkbox(key=f"rq-1-{q.id}-{i}").set_value(i in {0, 1})  # a, b: 2/3 partial
@@ -111,17 +111,17 @@ def test_partial_credit_is_shown_and_counted(bank):
     assert [m.value for m in at.metric] == ["67 %"]
     at.radio(key="rq-scheme").set_value("exact").run()  # same answers, other rule
     assert [m.value for m in at.metric] == ["0 %"]
-    assert at.query_params["scheme"] == ["exact"]
+    assert at.query_params["scheme"] == "exact"
 
 
 def test_same_seed_same_quiz_and_the_url_holds_it(bank):
     a, b = start(seed=77, n=5), start(seed=77, n=5)
     assert a.session_state["rq"]["ids"] == b.session_state["rq"]["ids"]
     assert a.session_state["rq"]["ids"] != start(seed=78, n=5).session_state["rq"]["ids"]
-    assert a.query_params["seed"] == ["77"] and a.query_params["n"] == ["5"]
+    assert a.query_params["seed"] == "77" and a.query_params["n"] == "5"
     assert any("Seed **77**" in c.value for c in a.caption)
     no_seed = start()  # a seed is chosen, shown and put in the URL
-    seed = no_seed.query_params["seed"][0]
+    seed = no_seed.query_params["seed"]
     assert seed.isdigit() and any(f"Seed **{seed}**" in c.value for c in no_seed.caption)
     gan = start(seed=1, n=50, topics="gan")
     assert {bank.by_id()[i].topic for i in gan.session_state["rq"]["ids"]} == {"GAN"}
@@ -192,3 +192,21 @@ def test_no_good_file_at_all_is_an_error_not_a_crash(tmp_path, monkeypatch):
 def test_no_html_from_data_files():
     source = Path(PAGE).read_text()
     assert "unsafe_allow_html" not in source and "st.html" not in source
+
+
+def test_settings_form_starts_a_new_quiz_and_updates_the_link(bank):
+    at = start(seed=10, n=5)
+    at.multiselect(key="rq-topics").set_value(["GAN"])
+    at.number_input(key="rq-n").set_value(3)
+    at.number_input(key="rq-seed").set_value(4321)
+    next(b for b in at.button if b.label == "Start quiz").click().run()
+    assert not at.exception
+    state = at.session_state["rq"]
+    assert state["config"]["seed"] == 4321 and len(state["ids"]) == 3
+    assert {bank.by_id()[i].topic for i in state["ids"]} == {"GAN"}
+    assert at.query_params["seed"] == "4321" and at.query_params["topics"] == "gan" and at.query_params["n"] == "3"
+    take(at, bank, right=True)
+    at.button(key="rq-new").click().run()  # "New quiz (new seed)"
+    state = at.session_state["rq"]
+    assert state["pos"] == 0 and state["results"] == [] and state["config"]["seed"] != 4321
+    assert at.query_params["seed"] == str(state["config"]["seed"])

@@ -3,6 +3,7 @@
 Outside CI a missing chromium skips these tests; with GENLAB_REQUIRE_BROWSER=1 (set by .ci/run) it is
 an error, so CI can never pass with the browser layer silently skipped.
 """
+import contextlib
 import os
 import shutil
 import socket
@@ -67,28 +68,36 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="session")
-def app_url():
-    """`streamlit run app.py` in a subprocess for the whole browser session; yields its base URL."""
+@contextlib.contextmanager
+def running_app():
+    """`streamlit run app.py` in a subprocess on a free port; yields its base URL once it is healthy."""
     port = _free_port()
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
          "--server.headless", "true", "--browser.gatherUsageStats", "false"],
         cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 60
-    while time.time() < deadline:
-        try:
-            if urllib.request.urlopen(f"{url}/_stcore/health", timeout=1).read() == b"ok":
-                break
-        except OSError:
-            time.sleep(0.2)
-    else:
-        proc.kill()
-        pytest.fail("streamlit did not start within 60 s")
-    yield url
-    proc.terminate()
-    proc.wait(timeout=10)
+    try:
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            try:
+                if urllib.request.urlopen(f"{url}/_stcore/health", timeout=1).read() == b"ok":
+                    break
+            except OSError:
+                time.sleep(0.2)
+        else:
+            pytest.fail("streamlit did not start within 60 s")
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def app_url():
+    """One app server for the whole browser session."""
+    with running_app() as url:
+        yield url
 
 
 def wait_for_app(page, timeout: float = 60_000) -> None:

@@ -62,7 +62,7 @@ def test_fast_equals_naive_and_keeps_known_pixels(kind):
     k = known.expand_as(x)
     assert torch.equal(fast[k], x[k])
     hidden = fast[~k]
-    assert 0.05 < hidden.mean() < 0.95  # a real sample, not all zeros or ones
+    assert 0 < hidden.mean() < 1  # a real sample: some ones, some zeros
     assert set(fast.unique().tolist()) <= {0.0, 1.0}
 
 
@@ -86,8 +86,8 @@ def test_progress_and_paint_callbacks():
     calls, frames = [], []
     model.complete(digits(1), pixelcnn.make_mask("rows", top=20, bottom=22), seed=0,
                    progress=lambda d, t: calls.append((d, t)), paint=frames.append)
-    assert calls[0] == (1, 56) and calls[-1] == (56, 56) and len(calls) == 56
-    assert len(frames) == 2  # one per hidden row
+    assert calls == [(28, 56), (56, 56)]  # after each hidden row
+    assert len(frames) == 2
 
 
 def test_nothing_hidden_returns_input_everything_hidden_samples_all():
@@ -114,3 +114,10 @@ def test_training_dry_run_writes_loadable_weights(tmp_path, monkeypatch):
     assert math.isfinite(card["metrics"]["test_nll_nats"])
     assert card["command"].startswith("python -m genlib.train pixelcnn --dry-run")
     assert model(digits(1)).shape == (1, 1, 28, 28)
+
+
+def test_fast_equals_naive_without_torchscript(monkeypatch):
+    monkeypatch.setattr(pixelcnn, "_SCRIPTED", pixelcnn._fast_row)  # the plain Python fallback
+    model = small_model(seed=5)
+    x, known = digits(2, seed=6), pixelcnn.make_mask("box", top=6, bottom=18, left=6, right=18)
+    assert torch.equal(model.complete(x, known, seed=2), model.complete(x, known, seed=2, method="naive"))

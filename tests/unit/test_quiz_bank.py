@@ -155,3 +155,16 @@ def test_results_summary_and_csv(bank):
     assert lines[0] == ",".join(session.CSV_FIELDS)
     assert "Generator | Discriminator" in lines[1] and "0.667" in lines[1]
     assert "'=HYPERLINK(1)" in lines[4]
+
+
+def test_readme_examples_work(tmp_path):
+    """quiz/README.md's YAML example loads as documented and its Python snippet runs (docs cannot rot)."""
+    readme = (ROOT / "quiz" / "README.md").read_text(encoding="utf-8")
+    yaml_block = re.search(r"```yaml\n(.*?)```", readme, re.S).group(1)
+    (tmp_path / "example.yaml").write_text(yaml_block, encoding="utf-8")
+    qs = quiz.load_file(tmp_path / "example.yaml")
+    assert [q.id for q in qs] == ["gan-key-components", "sigmoid-of-one"]
+    assert qs[0].correct == frozenset({0, 1, 3}) and qs[1].tolerance == 0.005
+    assert quiz.grade(qs[1], 0.725) == 1.0 and quiz.grade(qs[1], 0.7351) == 0.0
+    python_block = re.search(r"```python\n(.*?)```", readme, re.S).group(1)
+    exec(compile(python_block, "quiz/README.md", "exec"), {})

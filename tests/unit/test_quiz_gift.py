@@ -132,3 +132,8 @@ def test_the_shipped_example_gift_file_parses():
         qs = quiz.load_file(f)
         assert qs and all(q.explanation and q.source for q in qs)
         assert {q.kind for q in qs} >= {"single", "multiple", "numeric"}
+
+
+def test_line_breaks_are_spaces_unless_escaped():
+    q = parse("::a::Line one\nline two\\nthree {=x ~y ####E\nmore}")[0]
+    assert q.prompt == "Line one line two\nthree" and q.explanation == "E more"

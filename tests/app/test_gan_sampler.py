@@ -1,0 +1,102 @@
+"""AppTest of the GAN face sampler with a tiny random GAN saved into a temporary weights folder
+(so the tests neither need nor depend on the trained weights)."""
+from pathlib import Path
+
+import pytest
+import streamlit as st
+import torch
+from streamlit.testing.v1 import AppTest
+
+import genlib
+from genlib import zoo
+from genlib.gan import build
+
+ROOT = Path(__file__).resolve().parents[2]
+PAGE = str(ROOT / "pages" / "gan_sampler.py")
+
+
+def _card(net):
+    return {"family": "gan", "config": {"net": net, "z_dim": 128, "ngf": 8, "ndf": 8}, "dataset": "random test net",
+            "licence": "test", "command": "tests", "seed": 0, "steps": 0}
+
+
+@pytest.fixture
+def tiny_weights(tmp_path, monkeypatch):
+    torch.manual_seed(0)
+    genlib.save(build({"net": "G", "ngf": 8}), "gan-faces", _card("G"), weights_dir=tmp_path, fp16=True)
+    genlib.save(build({"net": "D", "ndf": 8}), "gan-faces-d", _card("D"), weights_dir=tmp_path, fp16=True)
+    monkeypatch.setattr(zoo, "WEIGHTS_DIR", tmp_path)
+    monkeypatch.setenv("GENLAB_DATA", str(tmp_path / "no-data"))  # keep the nearest-faces search out of it
+    st.cache_resource.clear()
+    yield tmp_path
+    st.cache_resource.clear()
+
+
+def run(query=None) -> AppTest:
+    at = AppTest.from_file(PAGE, default_timeout=60)
+    for k, v in (query or {}).items():
+        at.query_params[k] = v
+    return at.run()
+
+
+def seed_of(at) -> int:
+    return int(at.number_input[0].value)
+
+
+def test_page_draws_a_face_and_new_face_changes_the_seed(tiny_weights):
+    at = run()
+    assert not at.exception, [e.message for e in at.exception]
+    assert at.title[0].value.endswith("This face does not exist")
+    first = seed_of(at)
+    assert at.query_params["seed"] == str(first)
+    seeds = set()
+    for _ in range(3):  # a new random seed can collide with the old one once in 100,000 clicks
+        at.button[0].click().run()
+        assert not at.exception
+        seeds.add(seed_of(at))
+    assert seeds - {first}
+    assert at.query_params["seed"] == str(seed_of(at))
+    assert any("discriminator" in m.label.lower() for m in at.metric)
+
+
+def test_seed_and_truncation_come_from_the_url(tiny_weights):
+    at = run({"seed": "1234", "trunc": "0.5"})
+    assert not at.exception
+    assert seed_of(at) == 1234 and at.slider[0].value == pytest.approx(0.5)
+    assert not at.info  # good input, no notes
+
+
+@pytest.mark.parametrize("query, seed, trunc, words", [
+    ({"seed": "abc"}, None, 0.8, "not a whole number"),
+    ({"seed": "-5"}, 0, 0.8, "outside"),
+    ({"seed": "99999999999999999999"}, 2**31 - 1, 0.8, "outside"),
+    ({"seed": "7", "trunc": "3"}, 7, 1.0, "outside"),
+    ({"seed": "7", "trunc": "nan"}, 7, 0.8, "not a finite number"),
+    ({"seed": "7", "trunc": "x"}, 7, 0.8, "not a number"),
+])
+def test_bad_url_input_gives_a_note_and_a_sensible_value(tiny_weights, query, seed, trunc, words):
+    at = run(query)
+    assert not at.exception, [e.message for e in at.exception]
+    notes = " ".join(i.value for i in at.info)
+    assert words in notes
+    if seed is not None:
+        assert seed_of(at) == seed
+    assert 0 <= seed_of(at) <= 2**31 - 1
+    assert at.slider[0].value == pytest.approx(trunc)
+
+
+def test_missing_weights_show_the_loader_message(tmp_path, monkeypatch):
+    monkeypatch.setattr(zoo, "WEIGHTS_DIR", tmp_path)
+    st.cache_resource.clear()
+    at = run()
+    st.cache_resource.clear()
+    assert not at.exception
+    errors = " ".join(e.value for e in at.error)
+    assert "gan-faces" in errors and "python -m genlib.train gan" in errors
+
+
+def test_morph_animation_renders(tiny_weights):
+    at = run({"seed": "3"})
+    at.toggle(key="gan_animate").set_value(True).run()
+    assert not at.exception
+    assert at.slider(key="gan_t").value == pytest.approx(0.5)

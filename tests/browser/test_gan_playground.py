@@ -1,0 +1,78 @@
+"""The GAN playground in a real browser: Play trains live and the curves, the tiles and the 2-D field
+redraw; a shared link sets up the 2-D tab."""
+import re
+
+from tests.browser.conftest import screenshot, wait_for_app
+
+STEP = re.compile(r"step (\d+)")
+
+
+def step_count(page) -> int:
+    text = page.locator('[data-testid="stMarkdown"]').filter(has_text=STEP).first.inner_text()
+    return int(STEP.search(text).group(1))
+
+
+def curve_lengths(page) -> list[int]:
+    """Points in the first trace of every plotly chart on the page (read from plotly's own data)."""
+    return page.evaluate("""() => [...document.querySelectorAll('.js-plotly-plot')]
+                                  .map(gd => (gd.data && gd.data[0] && gd.data[0].x) ? gd.data[0].x.length : 0)""")
+
+
+def tile_sources(page) -> list[str]:
+    return page.evaluate("""() => [...document.querySelectorAll('svg.tile2x2')].map(s => s.innerHTML)""")
+
+
+def play_until(page, steps: int, timeout: float = 60_000) -> None:
+    page.get_by_role("button", name="Play").click()
+    page.wait_for_function(
+        """(n) => [...document.querySelectorAll('[data-testid="stMarkdown"]')]
+                  .some(e => { const m = e.innerText.match(/step (\\d+)/); return m && +m[1] >= n; })""",
+        arg=steps, timeout=timeout)
+    page.get_by_role("button", name="Pause").click()
+    page.wait_for_timeout(800)  # let the last frame land
+
+
+def test_lecture_play_trains_and_redraws_curves_and_tiles(page, app_url):
+    page.goto(f"{app_url}/gan_playground")
+    wait_for_app(page)
+    page.wait_for_selector(".js-plotly-plot")
+    assert page.get_by_text("g = +1 * 1 + 0 * (-1) + 0 * (-1) + 1 * 1 - 1 = 1").is_visible()
+    assert page.get_by_text("f = σ(g) → output = 0.73").is_visible()
+    assert step_count(page) == 0
+    curves_before, tiles_before = curve_lengths(page), tile_sources(page)
+
+    play_until(page, 20)
+
+    assert step_count(page) >= 20
+    curves_after, tiles_after = curve_lengths(page), tile_sources(page)
+    # the error curves (first chart of the training board) grew, and G's tiles were redrawn
+    assert max(curves_after) > max(curves_before), (curves_before, curves_after)
+    assert set(tiles_after) - set(tiles_before), "G's tiles did not change while playing"
+    screenshot(page, "gan_playground_2x2")
+
+
+def test_2d_tab_from_a_shared_link_plays(page, app_url):
+    page.goto(f"{app_url}/gan_playground?tab=2d&dist=moons&lr_g=0.003&seed=3")
+    wait_for_app(page)
+    page.wait_for_selector(".js-plotly-plot")
+    assert step_count(page) == 0
+    heatmaps = page.evaluate("""() => [...document.querySelectorAll('.js-plotly-plot')]
+                                     .filter(gd => gd.data && gd.data[0].type === 'heatmap').length""")
+    assert heatmaps == 1
+    fakes_before = page.evaluate("""() => document.querySelector('.js-plotly-plot').data[2].x.slice(0, 5)""")
+
+    play_until(page, 30)
+
+    assert step_count(page) >= 30
+    fakes_after = page.evaluate("""() => document.querySelector('.js-plotly-plot').data[2].x.slice(0, 5)""")
+    assert fakes_after != fakes_before, "G's points did not move"
+    assert "dist=moons" in page.url and "seed=3" in page.url  # the setup stays shareable
+    screenshot(page, "gan_playground_2d")
+
+
+def test_bad_link_values_give_a_note_not_a_traceback(page, app_url):
+    page.goto(f"{app_url}/gan_playground?dist=spiral&d_steps=lots")
+    wait_for_app(page)
+    assert page.get_by_text("in the link is not one of ring, moons, line, circle").is_visible()
+    assert page.get_by_text("in the link is not a whole number").is_visible()
+    assert page.locator('[data-testid="stException"]').count() == 0
