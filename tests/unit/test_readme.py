@@ -26,3 +26,16 @@ def test_every_retraining_command_is_a_known_family():
 
     for family in re.findall(r"python -m genlib\.train (\w+)", README):
         assert family in FAMILIES, family
+
+
+def test_yaml_question_example_is_a_valid_quiz_file(tmp_path):
+    import quiz
+
+    blocks = re.findall(r"```yaml\n(topic:.*?)```", README, flags=re.S)
+    assert blocks, "the README's quiz section lost its example"
+    path = tmp_path / "example.yaml"
+    path.write_text(blocks[0])
+    questions = quiz.load_file(path)
+    assert [q.id for q in questions] == ["gan-key-components", "sigmoid-of-one"]
+    assert quiz.grade(questions[0], {0, 1, 3}) == 1.0
+    assert quiz.grade(questions[1], 0.731) == 1.0
