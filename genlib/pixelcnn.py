@@ -26,7 +26,7 @@ import torch.nn.functional as F
 from torch import nn
 
 H = W = 28
-DEFAULT_CONFIG = {"channels": 64, "blocks": 8, "head": 64}
+DEFAULT_CONFIG = {"channels": 48, "blocks": 6, "head": 48}  # the shipped pixelcnn-mnist
 
 
 class MaskedConv2d(nn.Module):
@@ -76,7 +76,7 @@ class ResidualBlock(nn.Module):
 
 
 class PixelCNN(nn.Module):
-    def __init__(self, channels: int = 64, blocks: int = 8, head: int = 64):
+    def __init__(self, channels: int = 48, blocks: int = 6, head: int = 48):
         super().__init__()
         self.config = {"channels": channels, "blocks": blocks, "head": head}
         self.input = MaskedConv2d(1, channels, 7, "A")                        # [n,1,28,28] -> [n,C,28,28]

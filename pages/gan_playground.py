@@ -1,6 +1,7 @@
 """GAN playground: the lecture's 2x2 "faces vs noise" GAN by hand and trained live, then 2-D toy GANs
 drawn the way GAN Lab draws them. Thin UI: the models and the arithmetic live in genlib.toy_gan(2d)."""
 import plotly.graph_objects as go
+from plotly.subplots import make_subplots
 import streamlit as st
 
 from genlib import toy_gan as tg
@@ -10,7 +11,7 @@ from pages._shared import parse_choice, parse_float, parse_int, show_notes, url_
 PLAY_EVERY = 0.4    # seconds between Play frames: the browser redraws comfortably at this pace
 CHUNK_2X2 = 5       # training steps per Play frame (each ~1 ms on one core)
 CHUNK_2D = 10       # (each ~2 ms on one core)
-MAX_CURVE_POINTS = 400  # curves are thinned to this many points so a long run redraws as fast as a short one
+MAX_CURVE_POINTS = 250  # curves are thinned to this many points so a long run redraws as fast as a short one
 REAL = "#16a34a"    # GAN Lab's colours: green = real, purple = fake
 FAKE = "#9333ea"
 LR_CHOICES = (1e-4, 3e-4, 1e-3, 3e-3, 5e-3, 1e-2)
@@ -60,10 +61,13 @@ def small_layout(fig: go.Figure, height: int = 260, **kw) -> go.Figure:
     return fig
 
 
+ERROR_CURVES = (("d_error", "D error: -ln D(real) - ln(1 - D(G(z)))", REAL), ("g_error", "G error: -ln D(G(z))", FAKE))
+PROB_CURVES = (("d_real", "D(real face)", REAL), ("d_fake", "D(G(z))", FAKE))
+
+
 def errors_figure(history, title: str) -> go.Figure:
     fig = go.Figure()
-    for key, name, colour in (("d_error", "D error: -ln D(real) - ln(1 - D(G(z)))", REAL),
-                              ("g_error", "G error: -ln D(G(z))", FAKE)):
+    for key, name, colour in ERROR_CURVES:
         x, y = thin(history["step"], history[key])
         fig.add_trace(go.Scatter(x=x, y=y, mode="lines", name=name, line=dict(color=colour)))
     return small_layout(fig, title=title, xaxis_title="step")
@@ -124,10 +128,10 @@ def discriminator_by_hand():
             show_tiles([x], [fmt_image(x)], size=96)
         with math_col:
             st.markdown("Without the bias (slide 50: positive → face, negative → no face):")
-            st.code(tg.no_bias_sum_text(x, weights), language=None)
+            st.code(tg.no_bias_sum_text(x, weights), language=None, wrap_lines=True)
             st.markdown("With the bias and the sigmoid (slides 51–52):")
             g = sum(p * w for p, w in zip(x, weights)) + bias
-            st.code(tg.score_text(x, weights, bias) + "\n" + tg.output_text(g), language=None)
+            st.code(tg.score_text(x, weights, bias) + "\n" + tg.output_text(g), language=None, wrap_lines=True)
             f = tg.sigmoid(g)
             verdict = "f > 0.5: **face**" if f > 0.5 else "f < 0.5: **not a face**" if f < 0.5 else "f = 0.5: undecided"
             st.markdown(verdict)
@@ -201,14 +205,15 @@ def lecture_board():
         gan.step(CHUNK_2X2)
     h = gan.history
     status.markdown(f"**step {gan.steps}**" + (" · playing" if ss.l_play else ""))
-    left, right = st.columns(2)
-    left.plotly_chart(errors_figure(h, "Both error functions"), key="l_errors")
-    fig = go.Figure()
-    for key, name, colour in (("d_real", "D(real face)", REAL), ("d_fake", "D(G(z))", FAKE)):
-        x, y = thin(h["step"], h[key])
-        fig.add_trace(go.Scatter(x=x, y=y, mode="lines", name=name, line_color=colour))
-    right.plotly_chart(small_layout(fig, title="D's average output", xaxis_title="step", yaxis_range=[0, 1]),
-                       key="l_probs")
+    # one figure with two panels: each plotly chart costs the browser a redraw per frame
+    fig = make_subplots(rows=1, cols=2, subplot_titles=("Both error functions", "D's average output"))
+    for col, keys in ((1, ERROR_CURVES), (2, PROB_CURVES)):
+        for key, name, colour in keys:
+            x, y = thin(h["step"], h[key])
+            fig.add_trace(go.Scatter(x=x, y=y, mode="lines", name=name, line_color=colour), row=1, col=col)
+    fig.update_xaxes(title_text="step")
+    fig.update_yaxes(range=[0, 1], row=1, col=2)
+    st.plotly_chart(small_layout(fig, height=300), key="l_curves")
     left, right = st.columns(2)
     z = (0.0, 0.25, 0.5, 0.75, 1.0)
     fakes = gan.samples(z).tolist()
@@ -219,7 +224,7 @@ def lecture_board():
         w, b = gan.D.weights, gan.D.bias
         st.markdown("**D now** (the lecture's: +1, -1, -1, +1, bias -1), on G's image for z = 0.5:")
         g = sum(p * wi for p, wi in zip(fakes[2], w)) + b
-        st.code(tg.score_text(fakes[2], w, b) + "\n" + tg.output_text(g), language=None)
+        st.code(tg.score_text(fakes[2], w, b) + "\n" + tg.output_text(g), language=None, wrap_lines=True)
 
 
 def lecture_tab():
@@ -287,9 +292,9 @@ def live_settings():
 
 def field_figure(gan, title: str = "", height: int = 430) -> go.Figure:
     """GAN Lab's view: D's output as the background, real points and G's fakes on top."""
-    axis, prob = gan.d_grid(40)
-    real = t2.display_real(gan.dist)
-    fake = gan.fakes().tolist()
+    axis, prob = gan.d_grid(32)
+    real = t2.display_real(gan.dist, 200)
+    fake = gan.fakes()[:256].tolist()  # half the fixed batch: plenty to see, half the browser's work
     fig = go.Figure([
         go.Heatmap(x=axis.tolist(), y=axis.tolist(), z=prob.tolist(), zmin=0, zmax=1, opacity=0.55,
                    colorscale=[[0, FAKE], [0.5, "#ffffff"], [1, REAL]],

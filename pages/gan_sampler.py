@@ -107,7 +107,8 @@ def main_face_ui(G, seed, trunc):
     with st.spinner("Drawing the face…"):
         face = faces(G, [seed], trunc)
     big = upscale(face[0])
-    st.image(big, caption=f"seed {seed}, ψ = {trunc:g}: this face does not exist", width=BIG_PX)
+    st.image(big, caption=f"seed {seed}, ψ = {trunc:g}: this face does not exist", width=BIG_PX,
+                 output_format="PNG")  # PNG: JPEG would smear the fine detail
     st.download_button("⬇️ Download PNG", png_bytes(big), file_name=f"genlab-face-seed{seed}-psi{trunc:g}.png",
                        mime="image/png")
     return face
@@ -129,7 +130,7 @@ def grid_ui(G, seed, trunc):
         batch = faces(G, seeds, trunc)
     cols = st.columns(8)
     for i, (s, img) in enumerate(zip(seeds, batch)):
-        cols[i % 8].image(upscale(img, 128), caption=f"seed {s}", width="stretch")
+        cols[i % 8].image(upscale(img, 128), caption=f"seed {s}", width="stretch", output_format="PNG")
 
 
 def morph_ui(G, seed, trunc):
@@ -143,7 +144,7 @@ def morph_ui(G, seed, trunc):
     left, right = st.columns(2)
     with left:
         t = st.slider("From seed A (0) to seed B (1)", 0.0, 1.0, 0.5, step=0.05, key="gan_t")
-        st.image(upscale(G.generate(slerp(z0, z1, t))[0], 256), caption=f"{seed} → {seed_b} at t = {t:g}")
+        st.image(upscale(G.generate(slerp(z0, z1, t))[0], 256), caption=f"{seed} → {seed_b} at t = {t:g}", output_format="PNG")
     with right:
         if st.toggle("Play as an animation", key="gan_animate"):
             with st.spinner("Rendering the morph…"):
@@ -172,14 +173,14 @@ def nearest_ui(face):
     with st.spinner("Searching 22,151 training faces…"):
         d, idx = nearest_neighbours(face.reshape(1, -1) * 255, flat, k=5, chunk=2048)
     cols = st.columns(6)
-    cols[0].image(upscale(face[0], 128), caption="generated", width="stretch")
+    cols[0].image(upscale(face[0], 128), caption="generated", width="stretch", output_format="PNG")
     for c, dist, i in zip(cols[1:], d[0], idx[0]):
-        c.image(x[i], caption=f"train #{i}, distance {dist / 255:.1f}", width="stretch")
+        c.image(x[i], caption=f"train #{i}, distance {dist / 255:.1f}", width="stretch", output_format="PNG")
     st.caption("Real test faces are typically about as far from their nearest training face as these: "
                "see the memorisation numbers in the model card.")
 
 
-def lecture_ui():
+def lecture_ui(G):
     with st.expander("How does this work? (lecture: Generative Adversarial Networks)"):
         st.markdown(
             "A GAN learns **implicitly**: it never writes down p(x); it only learns to *sample*. Two networks "
@@ -193,7 +194,7 @@ def lecture_ui():
             "This G was trained here on one CPU core (DCGAN layers, spectral norm in D, non-saturating loss, "
             "an exponential moving average of G's weights). The lecture's *nearest neighbour from training "
             "set* slide is the check below: a GAN that copied its data would show near-identical training faces.")
-        card = getattr(st.session_state.get("_gan_model"), "card", None) or {}
+        card = getattr(G, "card", None) or {}
         m = card.get("metrics", {})
         if m.get("fid_utk"):
             st.json({"FID-UTK": m["fid_utk"], "memorisation": m.get("memorisation")}, expanded=False)
@@ -208,7 +209,6 @@ def main():
     G = load_model("gan-faces")
     if G is None:
         st.stop()
-    st.session_state._gan_model = G
     init_state()
     show_notes(st.session_state.gan_notes)
 
@@ -229,7 +229,7 @@ def main():
         morph_ui(G, seed, trunc)
     with tab_nn:
         nearest_ui(face)
-    lecture_ui()
+    lecture_ui(G)
 
 
 main()

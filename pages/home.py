@@ -35,10 +35,12 @@ with right:
     st.subheader("How to read it")
     st.markdown(
         "- **Supervised** learning maps data *x* to labels *y*; **unsupervised** learning only has *x*.\n"
-        "- A **generative model** learns a distribution p_model(x) close to p_data(x), so it can make new samples.\n"
-        "- **Explicit density**: the model writes p(x) down. PixelCNN computes it exactly with the chain rule, "
-        "p(x) = prod p(x_i | x_1..x_{i-1}); a VAE optimises a lower bound of an intractable p(x).\n"
-        "- **Implicit density**: a GAN never writes p(x); a generator learns to fool a discriminator.")
+        "- A **generative model** learns a distribution $p_{model}(x)$ close to $p_{data}(x)$, "
+        "so it can make new samples.\n"
+        "- **Explicit density**: the model writes $p(x)$ down. PixelCNN computes it exactly with the chain rule, "
+        "$p(x) = \\prod_i p(x_i \\mid x_1, \\dots, x_{i-1})$; a VAE optimises a lower bound of an intractable "
+        "$p_\\theta(x) = \\int p_\\theta(z)\\, p_\\theta(x \\mid z)\\, dz$.\n"
+        "- **Implicit density**: a GAN never writes $p(x)$; a generator learns to fool a discriminator.")
 
 st.subheader("Demos")
 demos = existing_demos()

@@ -2,6 +2,7 @@
 next to a plain autoencoder whose latent space has holes. Thin UI: the maths is in genlib.vae."""
 import numpy as np
 import plotly.graph_objects as go
+from plotly.colors import qualitative
 import streamlit as st
 import torch
 
@@ -15,6 +16,7 @@ MODELS = {("mnist", "vae"): "vae-mnist", ("mnist", "ae"): "ae-mnist", ("fashion"
 Z_LIMIT = 4.0       # VAE map and sliders span [-4, 4]: 99.99% of the N(0, 1) prior per axis
 GRID = 41           # invisible clickable points per axis (plotly selections ignore heatmaps)
 N_DEMO = 1000       # shipped demo test images, 100 per class
+COLORS = qualitative.D3  # ten distinct colours, one per class
 ZOOM = 6            # decoded 28x28 images are drawn 168x168 with sharp pixels
 
 st.title("🗺️ VAE latent explorer")
@@ -36,16 +38,31 @@ def latent_codes(name, dataset):
 
 
 @st.cache_data(show_spinner="Decoding the manifold…")
-def manifold_image(name, lo, hi, n=20):
+def manifold_image(name, box, n=20):
     model = load_model(name)
     if model.is_vae:
         z = manifold_z(n)  # equal prior mass per cell (Kingma & Welling, Fig. 4)
     else:  # the AE has no prior: a plain grid over the box its codes occupy
-        axis = torch.linspace(lo, hi, n)
-        z1, z2 = torch.meshgrid(axis, axis.flip(0), indexing="xy")
+        (x_lo, x_hi), (y_lo, y_hi) = box
+        z1, z2 = torch.meshgrid(torch.linspace(x_lo, x_hi, n), torch.linspace(y_hi, y_lo, n), indexing="xy")
         z = torch.stack([z1.reshape(-1), z2.reshape(-1)], 1)
     with torch.inference_mode():
         return grid_image(model.decode(z), n)
+
+
+@st.cache_data(show_spinner=False)
+def chosen_image(name, dataset, img):
+    """Binarized image, reconstruction, and (VAE) the ELBO terms with a k=1000 log p(x): ~0.3 s, so cached
+    rather than recomputed on every slider move."""
+    model = load_model(name)
+    x = torch.from_numpy(demo_set(dataset)[0][img]).float()[None, None] / 255
+    x_bin = torch.bernoulli(x, generator=torch.Generator().manual_seed(0))
+    with torch.inference_mode():
+        mu, _ = model.encode(x_bin)
+        out = {"x_bin": grid_image(x_bin, 1, 0), "recon": grid_image(model.decode(mu), 1, 0), "mu": mu[0].tolist()}
+    if model.is_vae:
+        out.update(elbo_report(model, x_bin))
+    return out
 
 
 def decode_one(model, z1, z2):
@@ -98,23 +115,28 @@ x_demo, y_demo = demo_set(ds)
 codes = latent_codes(name, ds)
 classes = CLASS_NAMES[ds]
 
-# The plotted range: the prior's [-4, 4] for a VAE; the box of its codes for the AE (they sit anywhere).
+# The plotted range per axis: the prior's [-4, 4] for a VAE; for the AE (its codes sit anywhere) the box
+# of its codes and of [-3, 3]^2, where prior samples would land, with a margin.
 if model.is_vae:
-    lo, hi = -Z_LIMIT, Z_LIMIT
+    box = {"z1": (-Z_LIMIT, Z_LIMIT), "z2": (-Z_LIMIT, Z_LIMIT)}
 else:
-    span = float(np.abs(codes).max()) * 1.1
-    lo, hi = -round(span, 1), round(span, 1)
+    box = {}
+    for j, key in enumerate(("z1", "z2")):
+        a, b = min(codes[:, j].min(), -3.0), max(codes[:, j].max(), 3.0)
+        pad = 0.1 * (b - a)
+        box[key] = (round(float(a - pad), 1), round(float(b + pad), 1))
 
 # z from the URL once (clamped to this model's range with a note), then from clicks and sliders
 if "vx_z_from_url" not in st.session_state:
     for key in ("z1", "z2"):
         raw = st.session_state.pop(f"vx_{key}_url")
-        value, n = parse_float(raw, 0.0, lo, hi, key)
+        value, n = parse_float(raw, 0.0, *box[key], key)
         notes.append(n)
         st.session_state[f"vx_{key}"] = value
     st.session_state.vx_z_from_url = True
-for key in ("vx_z1", "vx_z2"):  # a model switch can change the range
-    st.session_state[key] = float(min(max(st.session_state[key], lo), hi))
+for key in ("z1", "z2"):  # a model switch can change the range
+    lo, hi = box[key]
+    st.session_state[f"vx_{key}"] = float(min(max(st.session_state[f"vx_{key}"], lo), hi))
 
 # A click on the map (read before the sliders exist, so it can move them)
 event = st.session_state.get("vx_map")
@@ -135,8 +157,7 @@ show_notes(notes)
 st.header("1 · The latent map")
 map_col, dec_col = st.columns([3, 2])
 with map_col:
-    axis = np.linspace(lo, hi, GRID)
-    gx, gy = np.meshgrid(axis, axis)
+    gx, gy = np.meshgrid(np.linspace(*box["z1"], GRID), np.linspace(*box["z2"], GRID))
     fig = go.Figure()
     fig.add_trace(go.Scatter(  # invisible dense grid: lets a click on an empty spot select a z
         x=gx.ravel(), y=gy.ravel(), mode="markers", name="click anywhere",
@@ -146,19 +167,19 @@ with map_col:
         idx = np.flatnonzero(y_demo == c)
         fig.add_trace(go.Scatter(
             x=codes[idx, 0], y=codes[idx, 1], mode="markers", name=label, customdata=idx,
-            marker=dict(size=6, opacity=0.8),
+            marker=dict(size=6, opacity=0.8, color=COLORS[c % len(COLORS)]),
             hovertemplate=f"{label} · test image #%{{customdata}}<br>z = (%{{x:.2f}}, %{{y:.2f}})<extra></extra>"))
     fig.add_trace(go.Scatter(x=[st.session_state.vx_z1], y=[st.session_state.vx_z2], mode="markers",
                              name="chosen z", marker=dict(symbol="x", size=16, color="black"), hoverinfo="skip"))
     fig.update_layout(height=520, margin=dict(l=10, r=10, t=30, b=10), clickmode="event+select",
-                      xaxis=dict(title="z1", range=[lo, hi]), yaxis=dict(title="z2", range=[lo, hi]),
+                      xaxis=dict(title="z1", range=box["z1"]), yaxis=dict(title="z2", range=box["z2"]),
                       legend=dict(itemsizing="constant"), title=f"{N_DEMO} test images encoded by {name}")
     st.plotly_chart(fig, key="vx_map", on_select="rerun", selection_mode="points", width="stretch")
     st.caption("Each dot is a test image at its encoded mean μ(x). Click a dot or any empty spot to decode it.")
 with dec_col:
-    step = 0.05 if model.is_vae else max(round((hi - lo) / 200, 2), 0.01)
-    st.slider("z1", lo, hi, key="vx_z1", step=step)
-    st.slider("z2", lo, hi, key="vx_z2", step=step)
+    for key in ("z1", "z2"):
+        lo, hi = box[key]
+        st.slider(key, lo, hi, key=f"vx_{key}", step=0.05 if model.is_vae else 0.1)
     z1, z2 = st.session_state.vx_z1, st.session_state.vx_z2
     st.image(decode_one(model, z1, z2), caption=f"decode(z) at z = ({z1:.2f}, {z2:.2f}) · {name}")
     if not model.is_vae:
@@ -173,24 +194,20 @@ if model.is_vae:
                 "z = Φ⁻¹(u), then decoded (Kingma & Welling 2014, Fig. 4): every cell holds the same prior mass.")
 else:
     st.markdown(f"The autoencoder has no prior, so there is no Φ⁻¹ grid: this is a plain 20×20 grid over "
-                f"[{lo}, {hi}]², the box its codes occupy. Look for blurry non-digits in the gaps.")
-st.image(manifold_image(name, lo, hi), caption=f"manifold of {name}", width=560)
+                f"z1 ∈ [{box['z1'][0]}, {box['z1'][1]}], z2 ∈ [{box['z2'][0]}, {box['z2'][1]}], the box its codes "
+                "occupy. Look for the smudges and non-digits in the gaps and around the clusters.")
+st.image(manifold_image(name, (box["z1"], box["z2"])), caption=f"manifold of {name}", width=560)
 
 # ---------- 3. reconstruction and the ELBO's two terms ----------
 st.header("3 · Reconstruction and the ELBO")
 img = st.number_input("Chosen test image (0–999; clicking a dot also picks it)", 0, N_DEMO - 1, key="vx_img")
-x_img = x_demo[img]
-x_bin = torch.bernoulli(torch.from_numpy(x_img).float()[None, None] / 255, generator=torch.Generator().manual_seed(0))
-with torch.inference_mode():
-    mu, _ = model.encode(x_bin)
-    recon = model.decode(mu)
+x_img, r = x_demo[img], chosen_image(name, ds, img)
 cols = st.columns(4)
 cols[0].image(np.kron(x_img, np.ones((4, 4), dtype=np.uint8)), caption=f"test image #{img} ({classes[y_demo[img]]})")
-cols[1].image(np.kron(grid_image(x_bin, 1, 0), np.ones((4, 4), dtype=np.uint8)), caption="binarized x (seed 0)")
-cols[2].image(np.kron(grid_image(recon, 1, 0), np.ones((4, 4), dtype=np.uint8)),
-              caption=f"decode(μ(x)), μ = ({mu[0, 0]:.2f}, {mu[0, 1]:.2f})")
+cols[1].image(np.kron(r["x_bin"], np.ones((4, 4), dtype=np.uint8)), caption="binarized x (seed 0)")
+cols[2].image(np.kron(r["recon"], np.ones((4, 4), dtype=np.uint8)),
+              caption=f"decode(μ(x)), μ = ({r['mu'][0]:.2f}, {r['mu'][1]:.2f})")
 if model.is_vae:
-    r = elbo_report(model, x_bin)
     with cols[3]:
         st.metric("reconstruction  E_q[log p(x|z)]", f"{r['reconstruction']:.1f} nats")
         st.metric("KL(q(z|x) ‖ p(z))", f"{r['kl']:.2f} nats")

@@ -121,7 +121,7 @@ def main(args):
         "licence": LICENCE, "command": command_string(args),
         "labels": {"age": AGE_GROUPS, "gender": ["male", "female"],
                    "race": ["White", "Black", "Asian", "Indian", "Others"]},
-        "purpose": "feature extractor for FID-UTK (128-D pooled features) and the GAN page's nearest faces",
+        "purpose": "feature extractor for FID-UTK (128-D pooled features) and the feature-space memorisation check of gan-faces",
         "metrics": metrics}, weights_dir=out)
     print(f"done: {step} steps in {wall / 60:.1f} min; {metrics}", flush=True)
     return card

@@ -232,7 +232,7 @@ def main(args):
         out_of_time = args.max_minutes and elapsed > args.max_minutes * 60
         if step % steps_per_epoch == 0 or step == args.steps or out_of_time:
             save_checkpoint(ckpt_path, **state())
-            save_grid(f"epoch{images_seen // n_train:03d}" if step % steps_per_epoch == 0 else f"step{step}")
+            save_grid(f"step{step:06d}_epoch{images_seen / n_train:.2f}")
             G.train()
         if out_of_time:
             print(f"time limit of {args.max_minutes} min reached at step {step}", flush=True)

@@ -12,10 +12,10 @@ def step_count(page) -> int:
     return int(STEP.search(text).group(1))
 
 
-def curve_lengths(page) -> list[int]:
-    """Points in the first trace of every plotly chart on the page (read from plotly's own data)."""
-    return page.evaluate("""() => [...document.querySelectorAll('.js-plotly-plot')]
-                                  .map(gd => (gd.data && gd.data[0] && gd.data[0].x) ? gd.data[0].x.length : 0)""")
+def curve_lengths(page, key: str) -> list[int]:
+    """Points in each trace of the plotly chart drawn with `key` (read from plotly's own data)."""
+    return page.evaluate("""(key) => { const gd = document.querySelector(`.st-key-${key} .js-plotly-plot`);
+                                       return gd.data.map(t => t.x.length); }""", key)
 
 
 def tile_sources(page) -> list[str]:
@@ -39,14 +39,17 @@ def test_lecture_play_trains_and_redraws_curves_and_tiles(page, app_url):
     assert page.get_by_text("g = +1 * 1 + 0 * (-1) + 0 * (-1) + 1 * 1 - 1 = 1").is_visible()
     assert page.get_by_text("f = σ(g) → output = 0.73").is_visible()
     assert step_count(page) == 0
-    curves_before, tiles_before = curve_lengths(page), tile_sources(page)
+    curves_before = curve_lengths(page, "l_curves")
+    tiles_before = tile_sources(page)
 
     play_until(page, 20)
 
     assert step_count(page) >= 20
-    curves_after, tiles_after = curve_lengths(page), tile_sources(page)
-    # the error curves (first chart of the training board) grew, and G's tiles were redrawn
-    assert max(curves_after) > max(curves_before), (curves_before, curves_after)
+    curves_after = curve_lengths(page, "l_curves")
+    tiles_after = tile_sources(page)
+    # both error curves and both D-output curves grew by the steps played, and G's tiles were redrawn
+    assert curves_before == [0, 0, 0, 0]
+    assert min(curves_after) >= 20, curves_after
     assert set(tiles_after) - set(tiles_before), "G's tiles did not change while playing"
     screenshot(page, "gan_playground_2x2")
 
@@ -56,16 +59,17 @@ def test_2d_tab_from_a_shared_link_plays(page, app_url):
     wait_for_app(page)
     page.wait_for_selector(".js-plotly-plot")
     assert step_count(page) == 0
-    heatmaps = page.evaluate("""() => [...document.querySelectorAll('.js-plotly-plot')]
-                                     .filter(gd => gd.data && gd.data[0].type === 'heatmap').length""")
-    assert heatmaps == 1
-    fakes_before = page.evaluate("""() => document.querySelector('.js-plotly-plot').data[2].x.slice(0, 5)""")
+    field = ".st-key-p_field .js-plotly-plot"
+    assert page.evaluate(f"() => document.querySelector('{field}').data.map(t => t.type)") == \
+        ["heatmap", "scatter", "scatter"]  # D's map under the real points and the fakes
+    fakes_before = page.evaluate(f"() => document.querySelector('{field}').data[2].x.slice(0, 5)")
 
     play_until(page, 30)
 
     assert step_count(page) >= 30
-    fakes_after = page.evaluate("""() => document.querySelector('.js-plotly-plot').data[2].x.slice(0, 5)""")
+    fakes_after = page.evaluate(f"() => document.querySelector('{field}').data[2].x.slice(0, 5)")
     assert fakes_after != fakes_before, "G's points did not move"
+    assert min(curve_lengths(page, "p_errors")) >= 30
     assert "dist=moons" in page.url and "seed=3" in page.url  # the setup stays shareable
     screenshot(page, "gan_playground_2d")
 

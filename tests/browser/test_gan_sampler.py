@@ -18,7 +18,7 @@ def face_bytes(page) -> bytes:
 def test_face_is_drawn_new_face_changes_it_and_the_seed_link_reproduces_it(page, app_url):
     page.goto(f"{app_url}/gan_sampler?seed=123&trunc=0.8")
     wait_for_app(page)
-    assert page.get_by_text("This face does not exist").first.is_visible()
+    page.get_by_role("heading", name=re.compile("This face does not exist")).wait_for(state="visible", timeout=30_000)
     first = face_bytes(page)
     assert first[:8] == b"\x89PNG\r\n\x1a\n"
     screenshot(page, "gan_sampler")
