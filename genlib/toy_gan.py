@@ -35,6 +35,7 @@ NO_FACES = [[0.25, 0, 1, 0.75], [0.75, 1, 1, 0.25], [0.75, 0.25, 0.75, 0.25], [1
 SLIDE_FACE = [1, 0, 0, 1]             # "1*1 + 1*1 + 0*(-1) + 0*(-1) = 2.0"; then g = 1 -> 0.73
 SLIDE_NOISE = [0.75, 1, 1, 0.25]      # "0.75*1 + 0.25*1 + 1*(-1) + 1*(-1) = -1.0"
 SLIDE_NOT_FACE = [0.25, 1, 0.5, 0.75]  # g = -1.5 -> 0.18
+SLIDE_53_FACES = [[0.5, 0, 0, 0.5], [1, 0.5, 0.5, 1], [1, 0, 0, 1], [1, 0.5, 0, 1]]  # "the discriminator knows"
 
 LECTURE_WEIGHTS = (1.0, -1.0, -1.0, 1.0)
 LECTURE_BIAS = -1.0
@@ -153,11 +154,16 @@ def no_bias_sum_text(x, weights=LECTURE_WEIGHTS) -> str:
     return " + ".join(_term(x[i], weights[i]) for i in order) + f" = {total:.1f}"
 
 
+def score(x, weights=LECTURE_WEIGHTS, bias: float = LECTURE_BIAS) -> float:
+    """g = w . x + b for one image, in plain Python (the page's sliders change w and b freely)."""
+    return sum(float(p) * w for p, w in zip(x, weights)) + bias
+
+
 def score_text(x, weights=LECTURE_WEIGHTS, bias: float = LECTURE_BIAS) -> str:
     """Slides 51-52's form, raster order then the bias.
     [1,0,0,1] -> 'g = +1 * 1 + 0 * (-1) + 0 * (-1) + 1 * 1 - 1 = 1'."""
     x = [float(v) for v in x]
-    g = sum(p * w for p, w in zip(x, weights)) + bias
+    g = score(x, weights, bias)
     terms = " + ".join(_term(p, w) for p, w in zip(x, weights))
     sign = "-" if bias < 0 else "+"
     return f"g = +{terms} {sign} {fmt(abs(bias))} = {fmt(g)}"

@@ -8,9 +8,11 @@ from genlib import toy_gan as tg
 from genlib import toy_gan2d as t2
 from pages._shared import parse_choice, parse_float, parse_int, show_notes, url_param
 
-PLAY_EVERY = 0.4    # seconds between Play frames: the browser redraws comfortably at this pace
-CHUNK_2X2 = 5       # training steps per Play frame (each ~1 ms on one core)
-CHUNK_2D = 10       # (each ~2 ms on one core)
+# Seconds between Play frames. A frame's server side takes ~0.2-0.5 s and the browser's redraw of a chart
+# 0.3-0.6 s more on a busy 2-core host (benchmarks/playground.py); a faster timer only queues frames.
+PLAY_EVERY = 0.5
+CHUNK_2X2 = 5       # training steps per Play frame (~1-2 ms each on one core)
+CHUNK_2D = 10       # (~7 ms each on one busy core)
 MAX_CURVE_POINTS = 250  # curves are thinned to this many points so a long run redraws as fast as a short one
 REAL = "#16a34a"    # GAN Lab's colours: green = real, purple = fake
 FAKE = "#9333ea"
@@ -19,7 +21,7 @@ LOSS_LABELS = {"plain": "plain (the lecture's -ln p)", "mbstd": "minibatch std (
 TABS = {"2x2": "Lecture 2x2", "2d": "2-D (GAN Lab style)"}
 
 ss = st.session_state
-# widget values that must survive runs where their tab is not drawn (see the page section)
+# widget values that must survive runs where they are not drawn (see the page section)
 KEPT_WIDGETS = ("w_tl", "w_tr", "w_bl", "w_br", "w_b", "lecture_image", "own_0", "own_1", "own_2", "own_3",
                 "err_p", "l_seed", "l_lr",
                 "p_dist", "p_loss", "p_lr_d", "p_lr_g", "p_d_steps", "p_g_steps", "p_seed")
@@ -35,8 +37,9 @@ def tile_svg(x, size: int = 72) -> str:
         grey = round(255 * (1 - min(max(float(v), 0.0), 1.0)))
         cells.append(f'<rect x="{half * (i % 2)}" y="{half * (i // 2)}" width="{half}" height="{half}" '
                      f'fill="rgb({grey},{grey},{grey})"/>')
+    frame = f'<rect width="{size}" height="{size}" fill="none" stroke="#999" stroke-width="2"/>'
     return (f'<svg class="tile2x2" width="{size}" height="{size}" viewBox="0 0 {size} {size}">'
-            + "".join(cells) + f'<rect width="{size}" height="{size}" fill="none" stroke="#999" stroke-width="2"/></svg>')
+            + "".join(cells) + frame + "</svg>")
 
 
 def show_tiles(images, captions, size: int = 72) -> None:
@@ -61,7 +64,8 @@ def small_layout(fig: go.Figure, height: int = 260, **kw) -> go.Figure:
     return fig
 
 
-ERROR_CURVES = (("d_error", "D error: -ln D(real) - ln(1 - D(G(z)))", REAL), ("g_error", "G error: -ln D(G(z))", FAKE))
+ERROR_CURVES = (("d_error", "D error: -ln D(real) - ln(1 - D(G(z)))", REAL),
+                ("g_error", "G error: -ln D(G(z))", FAKE))
 PROB_CURVES = (("d_real", "D(real face)", REAL), ("d_fake", "D(G(z))", FAKE))
 
 
@@ -78,7 +82,7 @@ SLIDE_IMAGES = {
     "slide 51's face [1, 0, 0, 1]": tg.SLIDE_FACE,
     "slide 52's non-face [0.25, 1, 0.5, 0.75]": tg.SLIDE_NOT_FACE,
     "slide 50's noise [0.75, 1, 1, 0.25]": tg.SLIDE_NOISE,
-    **{f"face {fmt_image(x)}": x for x in tg.FACES},
+    **{f"face {fmt_image(x)}": x for x in tg.FACES + tg.SLIDE_53_FACES},
     **{f"no face {fmt_image(x)}": x for x in tg.NO_FACES},
     "my own image": None,
 }
@@ -130,14 +134,13 @@ def discriminator_by_hand():
             st.markdown("Without the bias (slide 50: positive → face, negative → no face):")
             st.code(tg.no_bias_sum_text(x, weights), language=None, wrap_lines=True)
             st.markdown("With the bias and the sigmoid (slides 51–52):")
-            g = sum(p * w for p, w in zip(x, weights)) + bias
+            g = tg.score(x, weights, bias)
             st.code(tg.score_text(x, weights, bias) + "\n" + tg.output_text(g), language=None, wrap_lines=True)
             f = tg.sigmoid(g)
-            verdict = "f > 0.5: **face**" if f > 0.5 else "f < 0.5: **not a face**" if f < 0.5 else "f = 0.5: undecided"
-            st.markdown(verdict)
-    rows = [{"image": fmt_image(im), "lecture says": kind,
-             "g": round(sum(p * w for p, w in zip(im, weights)) + bias, 2),
-             "f = σ(g)": round(tg.sigmoid(sum(p * w for p, w in zip(im, weights)) + bias), 2)}
+            st.markdown("f > 0.5: **face**" if f > 0.5 else "f < 0.5: **not a face**" if f < 0.5
+                        else "f = 0.5: undecided")
+    rows = [{"image": fmt_image(im), "lecture says": kind, "g": round(tg.score(im, weights, bias), 2),
+             "f = σ(g)": round(tg.sigmoid(tg.score(im, weights, bias)), 2)}
             for kind, ims in (("face", tg.FACES), ("no face", tg.NO_FACES)) for im in ims]
     with st.expander("Every image of the slides with these weights"):
         st.dataframe(rows, hide_index=True)
@@ -223,7 +226,7 @@ def lecture_board():
     with right:
         w, b = gan.D.weights, gan.D.bias
         st.markdown("**D now** (the lecture's: +1, -1, -1, +1, bias -1), on G's image for z = 0.5:")
-        g = sum(p * wi for p, wi in zip(fakes[2], w)) + b
+        g = tg.score(fakes[2], w, b)
         st.code(tg.score_text(fakes[2], w, b) + "\n" + tg.output_text(g), language=None, wrap_lines=True)
 
 
@@ -389,12 +392,11 @@ if "p_url_read" not in ss:  # the link is read once per session; after that the 
     tab_value, tab_note = parse_choice(url_param("tab"), tuple(TABS), fallback, "tab")
     ss.p_default_tab = TABS[tab_value]
     ss.p_url_notes += [tab_note] if tab_note else []
-else:
-    # Streamlit forgets a widget's value when a run does not draw it (the other tab); re-storing the values
-    # each run keeps both tabs' settings while only the open tab is drawn.
-    for key in KEPT_WIDGETS:
-        if key in ss:
-            ss[key] = ss[key]
+# Streamlit forgets a widget's value after a run that does not draw it (the other tab, another page); a
+# copy taken at the end of every run puts the settings back, so only the open tab needs drawing.
+for key, value in ss.get("p_kept", {}).items():
+    if key not in ss:
+        ss[key] = value
 for key, value in {"l_play": False, "p_play": False, "err_p": 0.1, "l_seed": 0, "l_lr": 0.1,
                    **{f"own_{i}": 0.5 for i in range(4)}}.items():
     ss.setdefault(key, value)  # defaults live here, not in the widgets (one source, no Streamlit warning)
@@ -409,3 +411,4 @@ if toy.open is not False:
         toy_tab()
 if lecture.open is True and st.query_params:
     st.query_params.clear()  # the 2x2 tab has no setup to share
+ss.p_kept = {key: ss[key] for key in KEPT_WIDGETS if key in ss}

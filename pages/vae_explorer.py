@@ -6,7 +6,7 @@ from plotly.colors import qualitative
 import streamlit as st
 import torch
 
-from genlib.data import CLASS_NAMES
+from genlib.data import CLASS_NAMES, demo_images
 from genlib.vae import elbo_report, encode_means, grid_image, lerp, manifold_z, to_uint8
 
 from pages._shared import load_model, parse_choice, parse_float, parse_int, show_notes, url_param
@@ -27,8 +27,6 @@ st.caption("Walk the 2-D latent space of a variational autoencoder: every point 
 # ---------- cached computations (keyed by model name: the same for every visitor) ----------
 @st.cache_data(show_spinner=False)
 def demo_set(dataset):
-    from genlib.data import demo_images
-
     return demo_images(dataset)
 
 
@@ -122,9 +120,9 @@ if model.is_vae:
 else:
     box = {}
     for j, key in enumerate(("z1", "z2")):
-        a, b = min(codes[:, j].min(), -3.0), max(codes[:, j].max(), 3.0)
-        pad = 0.1 * (b - a)
-        box[key] = (round(float(a - pad), 1), round(float(b + pad), 1))
+        c_lo, c_hi = min(codes[:, j].min(), -3.0), max(codes[:, j].max(), 3.0)
+        pad = 0.1 * (c_hi - c_lo)
+        box[key] = (round(float(c_lo - pad), 1), round(float(c_hi + pad), 1))
 
 # z from the URL once (clamped to this model's range with a note), then from clicks and sliders
 if "vx_z_from_url" not in st.session_state:
@@ -228,8 +226,9 @@ with torch.inference_mode():
     m_ab, _ = model.encode(xa)
     latent_path = model.decode(lerp(m_ab[0], m_ab[1], 10))
 pixel_path = lerp(xa[0], xa[1], 10)
-st.image(grid_image(latent_path, 10), caption="decode((1−t)·μ(a) + t·μ(b)): every step is a digit-like image",
-         width=620)
+st.image(grid_image(latent_path, 10), width=620,
+         caption="decode((1−t)·μ(a) + t·μ(b)): " + ("every step stays on the manifold of digit-like images"
+                                                   if model.is_vae else "the straight line may cross a hole"))
 st.image(grid_image(pixel_path, 10), caption="(1−t)·a + t·b in pixel space: a cross-fade, not a morph", width=620)
 
 # ---------- 5. samples from the prior ----------
@@ -260,7 +259,8 @@ card = getattr(model, "card", {}) or {}
 m = card.get("metrics", {})
 if m.get("test_nll_nats") is not None:
     st.caption(f"{name}: test −ELBO {m.get('test_neg_elbo_nats')} nats, −log p(x) ≈ {m['test_nll_nats']} nats "
-               f"(k = {m.get('test_nll_k')}) on the binarized {ds} test set. Command: `{m.get('command')}`")
+               f"(k = {m.get('test_nll_k')}, {m.get('test_nll_images', m.get('eval_images'))} images) on the "
+               f"binarized {ds} test set. Command: `{m.get('command')}`")
 
 # ---------- shareable state ----------
 st.query_params.update({"ds": ds, "model": kind, "z1": f"{st.session_state.vx_z1:.2f}",

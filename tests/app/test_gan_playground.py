@@ -118,3 +118,17 @@ def test_bad_tab_value_falls_back_to_the_lecture_tab():
     at = run({"tab": "3d"})
     assert "tab=3d" in " ".join(i.value for i in at.info)
     assert "f = σ(g) → output = 0.73" in codes(at)
+
+
+def test_settings_survive_a_visit_to_another_page():
+    """Streamlit drops the state of widgets a run does not draw; the page puts its settings back."""
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)
+    at.run()
+    at.switch_page("pages/gan_playground.py").run()
+    at.slider(key="w_b").set_value(0.5).run()
+    at.button(key="l_step").click().run()
+    at.switch_page("pages/home.py").run()
+    at.switch_page("pages/gan_playground.py").run()
+    assert not at.exception, [e.message for e in at.exception]
+    assert at.slider(key="w_b").value == 0.5
+    assert step_text(at).startswith("**step 1**")  # the training kept going where it was

@@ -126,3 +126,14 @@ def test_remedy_covers_more_ring_modes_than_the_plain_loss():
     remedy = t2.mode_coverage("mbstd", seed=0, steps=500)
     assert plain <= 2, f"plain loss covered {plain} modes: no collapse to show"
     assert remedy >= plain + 3, (plain, remedy)
+
+
+def test_genlib_toy_modules_never_import_streamlit():
+    import ast
+    from pathlib import Path
+
+    for module in (tg, t2):
+        tree = ast.parse(Path(module.__file__).read_text())
+        names = {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
+        names |= {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module}
+        assert not any(name.split(".")[0] == "streamlit" for name in names), module.__name__
