@@ -138,8 +138,8 @@ def complete_ui(model, x, known, n, seed, paint, setting):
     return out
 
 
-def probability_ui(model, images: dict, known):
-    st.subheader("What the model believes: p(xᵢ = 1 | x₍<ᵢ₎) for every pixel")
+def probability_ui(model, images: dict):
+    st.subheader("What the model believes: p(xᵢ = 1 | x<ᵢ) for every pixel")
     choice = st.selectbox("Image", list(images), key="pc_prob_image")
     img = images[choice]
     with torch.inference_mode():
@@ -156,10 +156,12 @@ def probability_ui(model, images: dict, known):
     with c2:
         st.metric("Negative log-likelihood", f"{nll:.1f} nats")
         st.metric("Bits per dimension", f"{bits_per_dim(nll):.4f}")
-        st.caption("−log p(x) = −Σᵢ log p(xᵢ | x₍<ᵢ₎): the sum, over all 784 pixels, of how surprised the "
+        st.caption("−log p(x) = −Σᵢ log p(xᵢ | x<ᵢ): the sum, over all 784 pixels, of how surprised the "
                    "model is by each pixel given the pixels before it (raster order). One network pass gives "
                    "all 784 conditionals at once, which is why training and scoring are fast.")
-        rows = [{"image": name, "NLL (nats)": round(-model.log_prob(im[None]).item(), 1)} for name, im in images.items()]
+        with torch.inference_mode():
+            rows = [{"image": name, "NLL (nats)": round(-model.log_prob(im[None]).item(), 1)}
+                    for name, im in images.items()]
         st.dataframe(rows, hide_index=True, width="stretch")
 
 
@@ -220,7 +222,7 @@ def main():
     st.caption("White: known pixels. Orange on blue: pixels the model sampled. Same seed, same completions.")
 
     images = {"original": x[0]} | {f"completion {i + 1}": im for i, im in enumerate(out)}
-    probability_ui(model, images, known)
+    probability_ui(model, images)
     speed_ui(model, x, known, seed)
     metrics = model.card.get("metrics", {})
     if "test_nll_nats" in metrics:
