@@ -148,6 +148,7 @@ def save(model, name: str, card_fields: dict, weights_dir: Path | None = None, f
             v = v.half()
         state[k] = v.clone()  # clone: safetensors refuses tensors that share storage
     save_file(state, str(weights_path))
+    weights_path.chmod(0o644)  # safetensors writes 0600; the app may run as another user than training
     info = {"name": name, **card_fields,
             "parameters": int(sum(p.numel() for p in model.parameters())),
             "storage": "float16" if fp16 else "float32",

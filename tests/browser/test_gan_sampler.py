@@ -21,6 +21,8 @@ def test_face_is_drawn_new_face_changes_it_and_the_seed_link_reproduces_it(page,
     page.get_by_role("heading", name=re.compile("This face does not exist")).wait_for(state="visible", timeout=30_000)
     first = face_bytes(page)
     assert first[:8] == b"\x89PNG\r\n\x1a\n"
+    # the big face plus the 16-face grid (the grid draws after the face; wait_for_app can return between)
+    page.wait_for_function(f"() => document.querySelectorAll('{MAIN_FACE}').length >= 17", timeout=30_000)
     screenshot(page, "gan_sampler")
 
     page.get_by_role("button", name=re.compile("New face")).click()
