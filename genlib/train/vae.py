@@ -215,6 +215,7 @@ def main(args):
                      args.eval_jobs)
         m = metrics_card(m, model.card["dataset"], command, args.threads, model.z_dim)
         print(m, flush=True)
+        zoo.update_card(args.name, out_dir, metrics=None)  # replace, not merge: no key of an older run survives
         zoo.update_card(args.name, out_dir, metrics=m)
         return m
 

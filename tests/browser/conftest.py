@@ -90,7 +90,11 @@ def running_app():
         yield url
     finally:
         proc.terminate()
-        proc.wait(timeout=10)
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:  # torch-heavy pages can take >10 s to shut down on a busy CPU
+            proc.kill()
+            proc.wait()
 
 
 @pytest.fixture(scope="session")
@@ -104,9 +108,11 @@ def wait_for_app(page, timeout: float = 60_000) -> None:
     """Wait until Streamlit has connected and finished running the script (it renders over a websocket
     after the page load, so asserting earlier races the app)."""
     page.wait_for_selector('[data-testid="stApp"][data-test-connection-state="CONNECTED"]', timeout=timeout)
+    # "notRunning" is also the state before the first run starts, so also require drawn content.
     page.wait_for_function(
         """() => { const app = document.querySelector('[data-testid="stApp"]');
-                   return app && app.getAttribute('data-test-script-state') === 'notRunning'; }""",
+                   return app && app.getAttribute('data-test-script-state') === 'notRunning'
+                          && document.querySelector('[data-testid="stMain"] [data-testid="stElementContainer"]'); }""",
         timeout=timeout)
     page.wait_for_timeout(300)  # let the last delta paint
 
