@@ -7,24 +7,8 @@ terms with the k=1000 log p(x) estimate.
 Uses the shipped weights (train with `python -m genlib.train vae --name <model>` first).
 """
 import argparse
-import statistics
-import sys
-import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-
-def median_ms(fn, repeats: int, warmup: int = 2) -> float:
-    for _ in range(warmup):
-        fn()
-    times = []
-    for _ in range(repeats):
-        t = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t)
-    return 1000 * statistics.median(times)
+from _timing import median_ms  # also puts the project root on sys.path
 
 
 def main():
