@@ -1,5 +1,7 @@
 """Cold start: from `streamlit run app.py` process start to the home page's title visible in a real
 browser (Debian chromium via Playwright). Prints each run and the median over --runs (default 5).
+Side by side, in alternation, it times a one-line Streamlit app that draws only the same title: the
+floor that Streamlit itself sets on this machine, and GenLab's ratio to it.
 
     python benchmarks/cold_start.py [--runs 5]
 """
@@ -8,6 +10,7 @@ import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from pathlib import Path
@@ -27,12 +30,12 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def one_run(browser) -> float:
+def one_run(browser, app_dir: Path = ROOT) -> float:
     port = free_port()
     page = browser.new_page()
     t0 = time.perf_counter()
     proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
-                             "--server.headless", "true"], cwd=ROOT,
+                             "--server.headless", "true"], cwd=app_dir,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         # Poll the health endpoint rather than retrying page.goto: chromium backs off after refused
@@ -54,20 +57,33 @@ def one_run(browser) -> float:
         proc.wait(timeout=10)
 
 
+def minimal_app(folder: Path) -> Path:
+    """A one-line Streamlit app with GenLab's config, drawing only the home title."""
+    (folder / ".streamlit").mkdir()
+    (folder / ".streamlit" / "config.toml").write_text((ROOT / ".streamlit" / "config.toml").read_text())
+    (folder / "app.py").write_text(f"import streamlit as st\nst.title({TITLE!r})\n")
+    return folder
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5)
     args = parser.parse_args()
-    with sync_playwright() as p:
+    times = {"GenLab": [], "one-line Streamlit app": []}
+    with sync_playwright() as p, tempfile.TemporaryDirectory() as tmp:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        dirs = {"GenLab": ROOT, "one-line Streamlit app": minimal_app(Path(tmp))}
         one_run(browser)  # warm-up: fills the OS file cache the way a second start would find it
-        times = []
         for i in range(args.runs):
-            times.append(one_run(browser))
-            print(f"run {i + 1}: {times[-1]:.2f} s", flush=True)
+            for name, app_dir in dirs.items():
+                times[name].append(one_run(browser, app_dir))
+                print(f"run {i + 1} {name}: {times[name][-1]:.2f} s", flush=True)
         browser.close()
-    print(f"cold start to home title visible: median {statistics.median(times):.2f} s over {args.runs} runs "
-          f"(min {min(times):.2f}, max {max(times):.2f})")
+    medians = {name: statistics.median(t) for name, t in times.items()}
+    for name, t in times.items():
+        print(f"{name}: cold start to title visible, median {medians[name]:.2f} s over {args.runs} runs "
+              f"(min {min(t):.2f}, max {max(t):.2f})")
+    print(f"ratio GenLab / one-line app: {medians['GenLab'] / medians['one-line Streamlit app']:.2f}")
 
 
 if __name__ == "__main__":

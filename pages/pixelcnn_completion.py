@@ -139,7 +139,7 @@ def complete_ui(model, x, known, n, seed, paint, setting):
 
 
 def probability_ui(model, images: dict):
-    st.subheader("What the model believes: p(xᵢ = 1 | x<ᵢ) for every pixel")
+    st.subheader("What the model believes: p(x_i = 1 | x_<i) for every pixel")
     choice = st.selectbox("Image", list(images), key="pc_prob_image")
     img = images[choice]
     with torch.inference_mode():
@@ -156,7 +156,7 @@ def probability_ui(model, images: dict):
     with c2:
         st.metric("Negative log-likelihood", f"{nll:.1f} nats")
         st.metric("Bits per dimension", f"{bits_per_dim(nll):.4f}")
-        st.caption("−log p(x) = −Σᵢ log p(xᵢ | x<ᵢ): the sum, over all 784 pixels, of how surprised the "
+        st.caption("−log p(x) = −Σ_i log p(x_i | x_<i): the sum, over all 784 pixels, of how surprised the "
                    "model is by each pixel given the pixels before it (raster order). One network pass gives "
                    "all 784 conditionals at once, which is why training and scoring are fast.")
         with torch.inference_mode():
