@@ -193,19 +193,27 @@ def lecture_training():
     st.fragment(run_every=PLAY_EVERY if ss.l_play else None)(lecture_board)()
 
 
+def training_controls(gan, prefix: str, reset, chunk: int):
+    """The Step / Play-Pause / Reset row shared by both tabs; while playing, each fragment run trains
+    `chunk` steps. Returns the column beside the buttons, for the status line."""
+    playing = f"{prefix}_play"
+    b1, b2, b3, status = st.columns([1, 1, 1, 4])
+    if b1.button("Step", key=f"{prefix}_step"):
+        gan.step(1)
+    if b2.button("Pause" if ss[playing] else "Play", key=f"{prefix}_play_btn", type="primary"):
+        ss[playing] = not ss[playing]
+        st.rerun()  # the whole page, so the fragment is re-made with (or without) its timer
+    if b3.button("Reset", key=f"{prefix}_reset"):
+        reset()
+        st.rerun()
+    if ss[playing]:
+        gan.step(chunk)
+    return status
+
+
 def lecture_board():
     gan = ss.slanted
-    b1, b2, b3, status = st.columns([1, 1, 1, 4])
-    if b1.button("Step", key="l_step"):
-        gan.step(1)
-    if b2.button("Pause" if ss.l_play else "Play", key="l_play_btn", type="primary"):
-        ss.l_play = not ss.l_play
-        st.rerun()  # the whole page, so the fragment is re-made with (or without) its timer
-    if b3.button("Reset", key="l_reset"):
-        new_slanted()
-        st.rerun()
-    if ss.l_play:
-        gan.step(CHUNK_2X2)
+    status = training_controls(gan, "l", new_slanted, CHUNK_2X2)
     h = gan.history
     status.markdown(f"**step {gan.steps}**" + (" · playing" if ss.l_play else ""))
     # one figure with two panels: each plotly chart costs the browser a redraw per frame
@@ -334,17 +342,7 @@ def toy_tab():
 
 def toy_board():
     gan = ss.gan2d
-    b1, b2, b3, status = st.columns([1, 1, 1, 4])
-    if b1.button("Step", key="p_step"):
-        gan.step(1)
-    if b2.button("Pause" if ss.p_play else "Play", key="p_play_btn", type="primary"):
-        ss.p_play = not ss.p_play
-        st.rerun()
-    if b3.button("Reset", key="p_reset"):
-        new_gan2d()
-        st.rerun()
-    if ss.p_play:
-        gan.step(CHUNK_2D)
+    status = training_controls(gan, "p", new_gan2d, CHUNK_2D)
     covered = f" · ring modes covered: {t2.modes_covered(gan.fakes())} of 8" if gan.dist == "ring" else ""
     status.markdown(f"**step {gan.steps}**{covered}" + (" · playing" if ss.p_play else ""))
     left, right = st.columns([3, 2])
