@@ -12,10 +12,21 @@ def step_count(page) -> int:
     return int(STEP.search(text).group(1))
 
 
+def plot_data(page, key: str, expression: str):
+    """`expression` of the traces (`data`) of the plotly chart drawn with `key`, read from plotly itself.
+
+    Waits for the chart: while a rerun redraws it, the element is briefly absent or has no data yet."""
+    handle = page.wait_for_function(
+        f"""(key) => {{ const gd = document.querySelector(`.st-key-${{key}} .js-plotly-plot`);
+                       if (!gd || !gd.data) return null;
+                       const data = gd.data;
+                       return {{value: {expression}}}; }}""", arg=key)
+    return handle.json_value()["value"]
+
+
 def curve_lengths(page, key: str) -> list[int]:
-    """Points in each trace of the plotly chart drawn with `key` (read from plotly's own data)."""
-    return page.evaluate("""(key) => { const gd = document.querySelector(`.st-key-${key} .js-plotly-plot`);
-                                       return gd.data.map(t => t.x.length); }""", key)
+    """Points in each trace of the plotly chart drawn with `key`."""
+    return plot_data(page, key, "data.map(t => t.x.length)")
 
 
 def tile_sources(page) -> list[str]:
@@ -29,7 +40,7 @@ def play_until(page, steps: int, timeout: float = 60_000) -> None:
                   .some(e => { const m = e.innerText.match(/step (\\d+)/); return m && +m[1] >= n; })""",
         arg=steps, timeout=timeout)
     page.get_by_role("button", name="Pause").click()
-    page.wait_for_timeout(800)  # let the last frame land
+    wait_for_app(page)  # Pause reruns the page: let that run finish and its last frame land
 
 
 def test_lecture_play_trains_and_redraws_curves_and_tiles(page, app_url):
@@ -59,15 +70,14 @@ def test_2d_tab_from_a_shared_link_plays(page, app_url):
     wait_for_app(page)
     page.wait_for_selector(".js-plotly-plot")
     assert step_count(page) == 0
-    field = ".st-key-p_field .js-plotly-plot"
-    assert page.evaluate(f"() => document.querySelector('{field}').data.map(t => t.type)") == \
+    assert plot_data(page, "p_field", "data.map(t => t.type)") == \
         ["heatmap", "scatter", "scatter"]  # D's map under the real points and the fakes
-    fakes_before = page.evaluate(f"() => document.querySelector('{field}').data[2].x.slice(0, 5)")
+    fakes_before = plot_data(page, "p_field", "data[2].x.slice(0, 5)")
 
     play_until(page, 30)
 
     assert step_count(page) >= 30
-    fakes_after = page.evaluate(f"() => document.querySelector('{field}').data[2].x.slice(0, 5)")
+    fakes_after = plot_data(page, "p_field", "data[2].x.slice(0, 5)")
     assert fakes_after != fakes_before, "G's points did not move"
     assert min(curve_lengths(page, "p_errors")) >= 30
     assert "dist=moons" in page.url and "seed=3" in page.url  # the setup stays shareable
