@@ -26,7 +26,7 @@ import torch.nn.functional as F
 from torch import nn
 
 H = W = 28
-DEFAULT_CONFIG = {"channels": 48, "blocks": 6, "head": 48}  # the shipped pixelcnn-mnist
+DEFAULT_CONFIG = {"channels": 48, "blocks": 6, "head": 48, "hidden": None}  # hidden None: channels // 2
 
 
 class MaskedConv2d(nn.Module):
@@ -60,13 +60,14 @@ class MaskedConv2d(nn.Module):
 
 
 class ResidualBlock(nn.Module):
-    """The PixelCNN paper's residual block: 1x1 down to C/2, masked 3x3 at C/2, 1x1 back up to C."""
+    """The PixelCNN paper's residual block: 1x1 down to `hidden` (the paper: C/2), masked 3x3 at that
+    width, 1x1 back up to C."""
 
     def __init__(self, c: int, hidden: int):
         super().__init__()
-        self.down = nn.Conv2d(c, hidden, 1)               # [n,C,28,28] -> [n,C/2,28,28], per pixel
-        self.conv = MaskedConv2d(hidden, hidden, 3, "B")  # [n,C/2,28,28], sees up/left neighbours
-        self.up = nn.Conv2d(hidden, c, 1)                 # [n,C/2,28,28] -> [n,C,28,28], per pixel
+        self.down = nn.Conv2d(c, hidden, 1)               # [n,C,28,28] -> [n,hid,28,28], per pixel
+        self.conv = MaskedConv2d(hidden, hidden, 3, "B")  # [n,hid,28,28], sees up/left neighbours
+        self.up = nn.Conv2d(hidden, c, 1)                 # [n,hid,28,28] -> [n,C,28,28], per pixel
 
     def inner(self, x):  # the cached quantity of the fast sampler
         return F.relu(self.down(F.relu(x)))
@@ -76,11 +77,12 @@ class ResidualBlock(nn.Module):
 
 
 class PixelCNN(nn.Module):
-    def __init__(self, channels: int = 48, blocks: int = 6, head: int = 48):
+    def __init__(self, channels: int = 48, blocks: int = 6, head: int = 48, hidden: int | None = None):
         super().__init__()
-        self.config = {"channels": channels, "blocks": blocks, "head": head}
+        hidden = hidden or channels // 2
+        self.config = {"channels": channels, "blocks": blocks, "head": head, "hidden": hidden}
         self.input = MaskedConv2d(1, channels, 7, "A")                        # [n,1,28,28] -> [n,C,28,28]
-        self.blocks = nn.ModuleList(ResidualBlock(channels, channels // 2) for _ in range(blocks))
+        self.blocks = nn.ModuleList(ResidualBlock(channels, hidden) for _ in range(blocks))
         self.head1 = nn.Conv2d(channels, head, 1)                             # [n,C,28,28] -> [n,h,28,28]
         self.head2 = nn.Conv2d(head, 1, 1)                                    # [n,h,28,28] -> [n,1,28,28]
 
@@ -156,7 +158,7 @@ def _complete_fast(model, x, known, u, todo, progress, paint):
     positions = _positions(todo)
     if not positions:
         return x
-    n, C, hid = x.shape[0], model.config["channels"], model.config["channels"] // 2
+    n, hid = x.shape[0], model.config["hidden"]
     # Caches, channels last, zero-padded as the masked convs pad their input: the pixels 3 rows above
     # and 3 columns each side (7x7 kernel); each block's 3x3 input 1 row above, 1 column each side.
     pix = torch.zeros(n, H + 3, W + 6)
@@ -237,7 +239,8 @@ def _row_function():
 def build(config: dict) -> PixelCNN:
     """The zoo's constructor: a model card's config -> an untrained PixelCNN of that shape."""
     cfg = {**DEFAULT_CONFIG, **(config or {})}
-    return PixelCNN(int(cfg["channels"]), int(cfg["blocks"]), int(cfg["head"]))
+    hidden = int(cfg["hidden"]) if cfg.get("hidden") else None
+    return PixelCNN(int(cfg["channels"]), int(cfg["blocks"]), int(cfg["head"]), hidden)
 
 
 # Masks the page offers; True = known (kept), False = hidden (sampled).

@@ -31,7 +31,8 @@ def add_arguments(p):
     add_common_arguments(p, default_name="pixelcnn-mnist", default_steps=8321, default_batch=32)
     # 48 x 6 rather than the paper-like 64 x 8: ~2.2x the images per CPU-second here, and on a contended
     # CPU (a third of a core) the run is compute-bound; the bet: more epochs beat more capacity (docs/notes/issue-7.md).
-    p.add_argument("--channels", type=int, default=48, help="residual stream width C (blocks use C/2 inside)")
+    p.add_argument("--channels", type=int, default=48, help="residual stream width C")
+    p.add_argument("--hidden", type=int, default=None, help="width inside each block (default C/2, the paper's)")
     p.add_argument("--blocks", type=int, default=6, help="residual blocks: receptive field 3 + blocks rows up")
     p.add_argument("--head", type=int, default=48, help="width of the 1x1 output layer")
     p.add_argument("--lr", type=float, default=2e-3, help="peak Adam learning rate (after warm-up)")
@@ -101,11 +102,12 @@ def main(args):
 
     torch.set_num_threads(args.threads) if args.threads > 0 else None
     if args.dry_run:
-        args.channels, args.blocks, args.head, args.steps, args.batch_size = 8, 1, 8, 2, 8
+        args.channels, args.blocks, args.head, args.hidden, args.steps, args.batch_size = 8, 1, 8, None, 2, 8
     out_dir = args.out_dir or (run_dir(args.name, True) if args.dry_run else None)
     rdir = run_dir(args.name, args.dry_run)
     ckpt_path = rdir / "checkpoint.pt"
-    config = {"channels": args.channels, "blocks": args.blocks, "head": args.head}
+    config = {"channels": args.channels, "blocks": args.blocks, "head": args.head,
+              "hidden": args.hidden or args.channels // 2}
 
     torch.manual_seed(args.seed)
     model = pixelcnn.build(config)

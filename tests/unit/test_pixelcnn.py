@@ -8,9 +8,9 @@ from genlib import pixelcnn
 from genlib.train import __main__ as train_cli
 
 
-def small_model(seed=0, channels=16, blocks=2):
+def small_model(seed=0, channels=16, blocks=2, hidden=None):
     torch.manual_seed(seed)
-    model = pixelcnn.build({"channels": channels, "blocks": blocks, "head": 16}).eval()
+    model = pixelcnn.build({"channels": channels, "blocks": blocks, "head": 16, "hidden": hidden}).eval()
     with torch.no_grad():  # larger random weights than the init: decisive, non-trivial probabilities
         for p in model.parameters():
             p.mul_(3.0)
@@ -64,6 +64,15 @@ def test_fast_equals_naive_and_keeps_known_pixels(kind):
     hidden = fast[~k]
     assert 0 < hidden.mean() < 1  # a real sample: some ones, some zeros
     assert set(fast.unique().tolist()) <= {0.0, 1.0}
+
+
+def test_fast_equals_naive_with_a_block_width_other_than_half():
+    model = small_model(seed=4, channels=12, blocks=2, hidden=20)  # wider inside the block than C/2
+    assert model.blocks[0].conv.weight.shape[:2] == (20, 20)
+    x = digits(2, seed=5)
+    known = pixelcnn.make_mask("bottom", top=16)
+    assert torch.equal(model.complete(x, known, seed=3, method="fast"),
+                       model.complete(x, known, seed=3, method="naive"))
 
 
 def test_fast_equals_naive_with_a_different_mask_per_image():

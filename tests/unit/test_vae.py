@@ -17,10 +17,10 @@ def binary_images(n, seed=0):
     return torch.bernoulli(torch.full((n, 1, 28, 28), 0.2), generator=torch.Generator().manual_seed(seed))
 
 
-@pytest.mark.parametrize("z_dim", [2, 32])
-def test_shapes(z_dim):
+@pytest.mark.parametrize("z_dim,stages", [(2, 1), (32, 1), (32, 2)])
+def test_shapes(z_dim, stages):
     torch.manual_seed(0)
-    m = build({"z_dim": z_dim, **TINY}).eval()
+    m = build({"z_dim": z_dim, "dec_stages": stages, **TINY}).eval()
     x = binary_images(5)
     mu, logvar = m.encode(x)
     assert mu.shape == logvar.shape == (5, z_dim)
