@@ -115,11 +115,15 @@ def main(args):
     opt = torch.optim.Adam(model.parameters(), lr=args.lr)
     gen = torch.Generator().manual_seed(args.seed)  # batches and binarization draws
     step, elapsed, command = 0, 0.0, command_string(args)
+    resumed_with = []  # later commands that continued this run (a resume may change --minutes or --threads)
     if args.resume or args.export:
         if not ckpt_path.exists():
             raise SystemExit(f"no checkpoint at {ckpt_path}")
         ck = load_checkpoint(ckpt_path)
         config, command = ck["config"], ck["command"]
+        resumed_with = ck.get("resumed_with", []) + ([command_string(args)] if args.resume else [])
+        if args.export:  # describe the run's own schedule, not this command's defaults
+            args.minutes, args.steps = ck.get("minutes", args.minutes), ck.get("total_steps", args.steps)
         model, ema = pixelcnn.build(config), pixelcnn.build(config).requires_grad_(False)
         model.load_state_dict(ck["model"])
         ema.load_state_dict(ck["ema"])
@@ -134,7 +138,8 @@ def main(args):
     log = CsvLog(rdir / "log.csv", ["step", "elapsed_s", "lr", "loss", "monitor_nll", "monitor_nll_ema"])
 
     def checkpoint():
-        save_checkpoint(ckpt_path, config=config, command=command, model=model.state_dict(),
+        save_checkpoint(ckpt_path, config=config, command=command, resumed_with=resumed_with,
+                        minutes=args.minutes, total_steps=args.steps, model=model.state_dict(),
                         ema=ema.state_dict(), opt=opt.state_dict(), gen=gen.get_state(), step=step,
                         elapsed=elapsed)
 
@@ -175,6 +180,7 @@ def main(args):
                 print(f"step {step}: train-monitor NLL raw {m_raw:.2f} ema {m_ema:.2f}", flush=True)
                 checkpoint()
                 t_ckpt = time.time()  # monitor time counts as training time: --minutes is wall time
+        checkpoint()  # also when a resume had nothing left to train: the checkpoint records that command
 
     # Export: the better of raw / EMA weights on 2,000 training images, then the standard test NLL.
     model.eval()
@@ -195,6 +201,9 @@ def main(args):
         "schedule": f"Adam, lr {args.lr} peak, {args.warmup} warm-up steps, cosine to 0 over "
                     f"{'%g min' % args.minutes if args.minutes else '%d steps' % args.steps}; EMA {args.ema}",
         "exported_weights": which,
+        **({"resumed_with": resumed_with} if resumed_with else {}),
+        # < 1: exported from a run still in progress (its learning rate not yet annealed to 0)
+        "schedule_completed": round(min(1.0, progress_of(step, elapsed)), 3),
         "metrics": {"test_nll_nats": round(nll, 3), "test_bits_per_dim": round(bits_per_dim(nll), 4),
                     "test_images": len(test),
                     "eval": "standard binarized MNIST test set (ARCHITECTURE.md), measured by "

@@ -125,6 +125,18 @@ def test_training_dry_run_writes_loadable_weights(tmp_path, monkeypatch):
     assert model(digits(1)).shape == (1, 1, 28, 28)
 
 
+def test_resumed_run_records_every_command_and_export_keeps_the_runs_schedule(tmp_path, monkeypatch):
+    monkeypatch.setenv("GENLAB_DATA", str(tmp_path / "no-data"))
+    train_cli.main(["pixelcnn", "--dry-run", "--out-dir", str(tmp_path), "--minutes", "30"])
+    card = train_cli.main(["pixelcnn", "--dry-run", "--out-dir", str(tmp_path), "--resume", "--minutes", "60"])
+    assert card["command"].endswith("--minutes 30")  # the run's first command...
+    assert len(card["resumed_with"]) == 1 and card["resumed_with"][0].endswith("--minutes 60")  # ...and its resume
+    exported = train_cli.main(["pixelcnn", "--dry-run", "--out-dir", str(tmp_path), "--export"])
+    assert "over 60 min" in exported["schedule"]  # the run's own schedule, not --export's defaults
+    assert exported["resumed_with"] == card["resumed_with"]
+    assert exported["schedule_completed"] == 1.0  # the dry run's steps all ran: nothing left to anneal
+
+
 def test_fast_equals_naive_without_torchscript(monkeypatch):
     monkeypatch.setattr(pixelcnn, "_SCRIPTED", pixelcnn._fast_row)  # the plain Python fallback
     model = small_model(seed=5)
