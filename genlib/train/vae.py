@@ -195,6 +195,22 @@ def metrics_card(m: dict, dataset: str, command: str, threads: int, z_dim: int) 
     return m
 
 
+def _first_command(ck: dict, args, out_dir) -> str:
+    """The command that started a resumed run. Checkpoints written before commands were recorded lack it;
+    then it is the card's command if that card was written by the same run at the checkpoint's step."""
+    if "command" in ck:
+        return ck["command"]
+    from genlib import zoo
+
+    try:
+        info = zoo.card(args.name, out_dir)
+    except zoo.WeightsError:
+        info = {}
+    if info.get("steps") == ck["step"] and "resumed_with" not in info:
+        return info["command"]
+    return "(not recorded: checkpoint older than command logging)"
+
+
 def main(args):
     import torch
 
@@ -236,11 +252,13 @@ def main(args):
         rdir.mkdir(parents=True, exist_ok=True)
     ckpt_path = rdir / "checkpoint.pt"
     step, elapsed = 0, 0.0
+    resumed_with = []  # later commands that continued this run (e.g. more --steps, or --iw-k to fine-tune)
     if args.resume and ckpt_path.exists():
         ck = load_checkpoint(ckpt_path)
         model.load_state_dict(ck["model"]), opt.load_state_dict(ck["opt"]), sched.load_state_dict(ck["sched"])
         g.set_state(ck["rng"])
         step, elapsed = ck["step"], ck["elapsed"]
+        command, resumed_with = _first_command(ck, args, out_dir), ck.get("resumed_with", []) + [f"at step {step}: {command}"]
         print(f"resumed at step {step}", flush=True)
     log = CsvLog(rdir / "log.csv", ["step", "loss", "rec", "kl", "beta", "lr", "elapsed_s"])
     progress = Progress(s["steps"], start_step=step, every=30.0)
@@ -275,13 +293,15 @@ def main(args):
         progress(step, loss=loss.item(), kl=kl.mean().item())
         if time.time() - last_ckpt > 120 or step == s["steps"]:
             save_checkpoint(ckpt_path, model=model.state_dict(), opt=opt.state_dict(), sched=sched.state_dict(),
-                            rng=g.get_state(), step=step, elapsed=time.time() - t_start)
+                            rng=g.get_state(), step=step, elapsed=time.time() - t_start,
+                            command=command, resumed_with=resumed_with)
             last_ckpt = time.time()
     wall = time.time() - t_start
     model.eval()
     card = zoo.save(model, args.name, {
         "family": s["kind"], "config": config, "dataset": s["dataset"], "licence": LICENCES[s["dataset"]],
-        "command": command, "seed": args.seed, "steps": s["steps"], "batch_size": bs,
+        "command": command, **({"resumed_with": resumed_with} if resumed_with else {}),
+        "seed": args.seed, "steps": s["steps"], "batch_size": bs,
         "epochs": round(s["steps"] * bs / n, 2), "wall_time_s": round(wall, 1), "threads": args.threads,
         "training": {"objective": "reconstruction (BCE)" if s["kind"] == "ae" else
                      (f"IWAE bound, k={args.iw_k}" if args.iw_k > 1 else "ELBO"),

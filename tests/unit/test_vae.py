@@ -164,3 +164,15 @@ def test_training_dry_run_writes_a_loadable_model_with_metrics(tmp_path, name):
         assert card["metrics"]["test_nll_nats"] <= card["metrics"]["test_neg_elbo_nats"] + 5
         main(["vae", "--name", name, "--dry-run", "--out-dir", str(tmp_path), "--eval-only", "--eval-k", "4"])
         assert zoo.card(name, tmp_path)["metrics"]["test_nll_k"] == 4
+
+
+def test_a_resumed_run_records_the_command_that_started_it_and_each_resume(tmp_path):
+    from genlib.train.__main__ import main
+
+    base = ["vae", "--name", "vae-mnist-32", "--dry-run", "--out-dir", str(tmp_path), "--threads", "1", "--no-eval"]
+    first = main(base)
+    assert "resumed_with" not in first
+    resumed = main(base + ["--resume", "--iw-k", "2"])
+    assert resumed["command"] == first["command"]  # the run's first command, kept from its checkpoint
+    [entry] = resumed["resumed_with"]
+    assert entry.startswith(f"at step {first['steps']}: ") and entry.endswith("--resume --iw-k 2")
