@@ -258,7 +258,8 @@ def main(args):
         model.load_state_dict(ck["model"]), opt.load_state_dict(ck["opt"]), sched.load_state_dict(ck["sched"])
         g.set_state(ck["rng"])
         step, elapsed = ck["step"], ck["elapsed"]
-        command, resumed_with = _first_command(ck, args, out_dir), ck.get("resumed_with", []) + [f"at step {step}: {command}"]
+        resumed_with = ck.get("resumed_with", []) + [f"at step {step}: {command}"]
+        command = _first_command(ck, args, out_dir)
         print(f"resumed at step {step}", flush=True)
     log = CsvLog(rdir / "log.csv", ["step", "loss", "rec", "kl", "beta", "lr", "elapsed_s"])
     progress = Progress(s["steps"], start_step=step, every=30.0)
