@@ -78,3 +78,26 @@ def nearest_neighbours(queries, bank, k: int = 1, chunk: int = 4096):
             best_d, pos = d.topk(k, dim=1, largest=False)
             best_i = i.gather(1, pos)
     return best_d.sqrt().numpy(), best_i.numpy()
+
+
+# ---- likelihoods on binarized MNIST, side by side ---------------------------------------------------
+
+def mnist_nll_comparison(names=("vae-mnist", "vae-mnist-32", "pixelcnn-mnist"), weights_dir=None) -> list[dict]:
+    """Test -log p(x) in nats of our shipped MNIST models (read from their model cards) and the published
+    numbers those cards quote: [{"model", "nats", "source": "ours" | "published"}], best (lowest) first.
+    A model that is not installed, or whose card has no test NLL, is left out."""
+    from genlib import zoo
+
+    rows, published = [], {}
+    for name in names:
+        try:
+            info = zoo.card(name, weights_dir)
+        except zoo.WeightsError:
+            continue
+        m = info.get("metrics", {})
+        if isinstance(m.get("test_nll_nats"), (int, float)):
+            rows.append({"model": f"{name} (this lab)", "nats": float(m["test_nll_nats"]), "source": "ours"})
+        for label, nats in {**m.get("published_test_nll_nats", {}), **m.get("published_nats", {})}.items():
+            published[label] = float(nats)
+    rows += [{"model": label, "nats": nats, "source": "published"} for label, nats in published.items()]
+    return sorted(rows, key=lambda r: r["nats"])

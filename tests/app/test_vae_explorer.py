@@ -17,20 +17,24 @@ from genlib.vae import build, encode_means
 
 ROOT = Path(__file__).resolve().parents[2]
 PAGE = str(ROOT / "pages" / "vae_explorer.py")
-MODELS = {"vae-mnist": ("vae", "mnist", 0), "ae-mnist": ("ae", "mnist", 1), "vae-fashion": ("vae", "fashion", 2)}
+MODELS = {"vae-mnist": ("vae", "mnist", 0), "ae-mnist": ("ae", "mnist", 1), "vae-fashion": ("vae", "fashion", 2),
+          "vae-mnist-32": ("vae", "mnist", 3)}
+# what a trained 32-D model's card holds (the page's likelihood chart reads cards, not weights)
+CARD_METRICS_32 = {"test_nll_nats": 84.5, "published_test_nll_nats": {"VAE (Burda et al. 2015)": 86.76}}
 
 
 def tiny_models(folder: Path) -> dict:
     out = {}
     for name, (kind, dataset, seed) in MODELS.items():
         torch.manual_seed(seed)
-        cfg = {"kind": kind, "z_dim": 2, "enc_ch": 4, "dec_ch": 4, "hidden": 16}
+        cfg = {"kind": kind, "z_dim": 32 if name.endswith("-32") else 2, "enc_ch": 4, "dec_ch": 4, "hidden": 16}
         model = build(cfg).eval()
         if kind == "ae":  # AE codes may sit far from the origin, as a trained AE's do
             with torch.no_grad():
                 model.encoder.net[-1].bias.add_(torch.tensor([8.0, -6.0]))
         zoo.save(model, name, {"family": kind, "config": cfg, "dataset": dataset, "licence": "test",
-                               "command": "test", "seed": seed, "steps": 0}, folder)
+                               "command": "test", "seed": seed, "steps": 0,
+                               **({"metrics": CARD_METRICS_32} if name.endswith("-32") else {})}, folder)
         out[name] = model
     return out
 
@@ -72,12 +76,31 @@ def scatter_codes(at) -> np.ndarray:
 def test_page_draws_map_images_and_elbo_terms(weights):
     at = page()
     assert not at.exception, [e.message for e in at.exception]
-    assert len(at.get("plotly_chart")) == 1
-    assert len(at.get("image")) >= 6  # decode, manifold, reconstruction row, interpolations, samples
+    assert len(at.get("plotly_chart")) == 2  # the latent map; the likelihood comparison
+    assert len(at.get("image")) >= 7  # decode, manifold, reconstruction row, interpolations, both samples
     labels = [m.label for m in at.metric]
     assert any("KL" in lab for lab in labels) and any("reconstruction" in lab for lab in labels)
     assert len(at.latex) >= 4
     assert at.query_params["ds"] == "mnist" and at.query_params["model"] == "vae"
+
+
+def test_the_32d_model_samples_and_its_likelihood_beside_the_published_ones(weights):
+    at = page(seed="5")
+    assert not at.exception, [e.message for e in at.exception]
+    assert any("32 dimensions, seed 5" in (img.proto.imgs[0].caption if img.proto.imgs else "")
+               for img in at.get("image"))
+    bars = json.loads(at.get("plotly_chart")[1].proto.spec)["data"][0]
+    assert bars["type"] == "bar"
+    assert bars["y"] == ["vae-mnist-32 (this lab)", "VAE (Burda et al. 2015)"]  # lowest -log p(x) first
+    assert bars["x"] == [84.5, 86.76]
+
+
+def test_missing_32d_model_leaves_the_rest_of_the_page_working(weights):
+    (zoo.WEIGHTS_DIR / "vae-mnist-32.safetensors").unlink()
+    at = page()
+    assert not at.exception, [e.message for e in at.exception]
+    assert "python -m genlib.train vae --name vae-mnist-32" in " ".join(e.value for e in at.error)
+    assert len(at.get("plotly_chart")) == 2  # the map, and the chart (the card remains)
 
 
 def test_sliders_move_the_chosen_point_into_the_url(weights):

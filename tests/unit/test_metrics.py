@@ -59,3 +59,19 @@ def test_a_bank_member_is_its_own_nearest_neighbour():
     d, i = nearest_neighbours(bank[[5, 11]], bank)
     assert i[:, 0].tolist() == [5, 11]
     assert np.allclose(d, 0, atol=1e-2)
+
+
+def test_mnist_nll_comparison_reads_cards_and_skips_what_is_missing(tmp_path):
+    from genlib import zoo
+    from genlib.metrics import mnist_nll_comparison
+    from genlib.vae import build
+
+    model = build({"z_dim": 2, "enc_ch": 4, "dec_ch": 4, "hidden": 16})
+    card = {"family": "vae", "config": {"z_dim": 2, "enc_ch": 4, "dec_ch": 4, "hidden": 16}, "command": "t",
+            "dataset": "mnist", "licence": "test", "seed": 0}
+    zoo.save(model, "vae-mnist", {**card, "metrics": {"test_nll_nats": 140.5,
+                                                     "published_test_nll_nats": {"VAE (paper)": 86.76}}}, tmp_path)
+    zoo.save(model, "vae-mnist-32", {**card, "metrics": {"test_neg_elbo_nats": 90.0}}, tmp_path)  # no NLL yet
+    rows = mnist_nll_comparison(weights_dir=tmp_path)  # pixelcnn-mnist is not installed there at all
+    assert [(r["model"], r["nats"], r["source"]) for r in rows] == [
+        ("VAE (paper)", 86.76, "published"), ("vae-mnist (this lab)", 140.5, "ours")]
