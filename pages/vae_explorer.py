@@ -64,6 +64,15 @@ def chosen_image(name, dataset, img):
     return out
 
 
+@st.cache_data(show_spinner=False)
+def prior_samples(name, seed, n=32):
+    """n draws of z ~ N(0, I) decoded by `name`, as one grid image; cached so slider moves do not redo it."""
+    model = load_model(name)
+    z = torch.randn(n, model.z_dim, generator=torch.Generator().manual_seed(int(seed)))
+    with torch.inference_mode():
+        return grid_image(model.decode(z), 16)
+
+
 def decode_one(model, z1, z2):
     with torch.inference_mode():
         img = to_uint8(model.decode(torch.tensor([[z1, z2]], dtype=torch.float32)))[0]
@@ -235,10 +244,7 @@ st.image(grid_image(pixel_path, 10), caption="(1−t)·a + t·b in pixel space: 
 # ---------- 5. samples from the prior ----------
 st.header("5 · Samples from the prior z ~ N(0, I)")
 seed = st.number_input("seed", 0, 2**31 - 1, key="vx_seed")
-z = torch.randn(32, 2, generator=torch.Generator().manual_seed(int(seed)))
-with torch.inference_mode():
-    samples = model.decode(z)
-st.image(grid_image(samples, 16), width=900,
+st.image(prior_samples(name, seed), width=900,
          caption=f"32 draws of z ~ N(0, I), seed {seed}, decoded by {name}" +
                  ("" if model.is_vae else ": the AE was never trained to make N(0, I) meaningful"))
 
@@ -247,12 +253,9 @@ st.header("6 · More latent dimensions: the 32-D VAE")
 st.write("Two latent dimensions can be drawn, but they squeeze every digit into two numbers. The same kind of "
          "VAE with a 32-D latent space fits MNIST far better (a lower −log p(x) on test digits); the price is a "
          "space nobody can look at. Its samples below use the seed of section 5.")
-big = load_model("vae-mnist-32")
-if big is not None:
-    z32 = torch.randn(32, big.z_dim, generator=torch.Generator().manual_seed(int(seed)))
-    with torch.inference_mode():
-        st.image(grid_image(big.decode(z32), 16), width=900,
-                 caption=f"32 draws of z ~ N(0, I) in 32 dimensions, seed {seed}, decoded by vae-mnist-32")
+if load_model("vae-mnist-32") is not None:
+    st.image(prior_samples("vae-mnist-32", seed), width=900,
+             caption=f"32 draws of z ~ N(0, I) in 32 dimensions, seed {seed}, decoded by vae-mnist-32")
 rows = mnist_nll_comparison()
 if rows:
     bars = go.Figure(go.Bar(
