@@ -26,7 +26,8 @@ import torch.nn.functional as F
 from torch import nn
 
 H = W = 28
-DEFAULT_CONFIG = {"channels": 48, "blocks": 6, "head": 48, "hidden": None}  # hidden None: channels // 2
+# The shipped shape, and the training CLI's defaults (genlib/train/pixelcnn.py); hidden None: channels // 2
+DEFAULT_CONFIG = {"channels": 64, "blocks": 8, "head": 64, "hidden": None}
 
 
 class MaskedConv2d(nn.Module):
@@ -77,7 +78,7 @@ class ResidualBlock(nn.Module):
 
 
 class PixelCNN(nn.Module):
-    def __init__(self, channels: int = 48, blocks: int = 6, head: int = 48, hidden: int | None = None):
+    def __init__(self, channels: int = 64, blocks: int = 8, head: int = 64, hidden: int | None = None):
         super().__init__()
         hidden = hidden or channels // 2
         self.config = {"channels": channels, "blocks": blocks, "head": head, "hidden": hidden}

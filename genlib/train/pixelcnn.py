@@ -31,6 +31,7 @@ def add_arguments(p):
     add_common_arguments(p, default_name="pixelcnn-mnist", default_steps=100000, default_batch=32)
     # 64 x 8 with the paper's C/2 bottleneck: session 1's 48 x 6 flattened at ~90.6 nats (train monitor)
     # after 4 epochs, capacity-bound; 64 x 8 passed that within 1.5 epochs (docs/notes/issue-7.md).
+    # Keep these equal to genlib.pixelcnn.DEFAULT_CONFIG (not imported here: it would load torch for --help).
     p.add_argument("--channels", type=int, default=64, help="residual stream width C")
     p.add_argument("--hidden", type=int, default=None, help="width inside each block (default C/2, the paper's)")
     p.add_argument("--blocks", type=int, default=8, help="residual blocks: receptive field 3 + blocks rows up")
@@ -106,11 +107,11 @@ def main(args):
     out_dir = args.out_dir or (run_dir(args.name, True) if args.dry_run else None)
     rdir = run_dir(args.name, args.dry_run)
     ckpt_path = rdir / "checkpoint.pt"
-    config = {"channels": args.channels, "blocks": args.blocks, "head": args.head,
-              "hidden": args.hidden or args.channels // 2}
+    config = {"channels": args.channels, "blocks": args.blocks, "head": args.head, "hidden": args.hidden}
 
     torch.manual_seed(args.seed)
     model = pixelcnn.build(config)
+    config = model.config  # with the block width filled in (default C/2)
     ema = copy.deepcopy(model).requires_grad_(False)
     opt = torch.optim.Adam(model.parameters(), lr=args.lr)
     gen = torch.Generator().manual_seed(args.seed)  # batches and binarization draws
