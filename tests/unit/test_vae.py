@@ -54,11 +54,14 @@ def test_kl_is_nonnegative_and_zero_only_at_the_prior():
     assert (kl >= 0).all()
 
 
-def test_importance_weighted_estimate_is_above_the_elbo_on_average():
+def tiny_2d_vae_images_generator():
+    """A seeded tiny 2-D VAE, 32 binary images and a seeded generator: the set-up of the bound tests."""
     torch.manual_seed(0)
-    m = build({"z_dim": 2, **TINY}).eval()
-    x = binary_images(32)
-    g = torch.Generator().manual_seed(0)
+    return build({"z_dim": 2, **TINY}).eval(), binary_images(32), torch.Generator().manual_seed(0)
+
+
+def test_importance_weighted_estimate_is_above_the_elbo_on_average():
+    m, x, g = tiny_2d_vae_images_generator()
     with torch.inference_mode():
         elbo = torch.stack([m.elbo(x, g) for _ in range(10)]).mean()
         log_p = m.log_prob(x, k=100, generator=g).mean()
@@ -67,10 +70,7 @@ def test_importance_weighted_estimate_is_above_the_elbo_on_average():
 
 def test_iwae_bound_tightens_with_k():
     """The training objective behind --iw-k: on average ELBO <= IWAE_5 <= IWAE_50 (Burda et al., Thm 1)."""
-    torch.manual_seed(0)
-    m = build({"z_dim": 2, **TINY}).eval()
-    x = binary_images(32)
-    g = torch.Generator().manual_seed(0)
+    m, x, g = tiny_2d_vae_images_generator()
     with torch.inference_mode():
         b1, b5, b50 = (torch.stack([m.iwae_bound(x, k, g) for _ in range(8)]).mean() for k in (1, 5, 50))
     assert b1 < b5 < b50
