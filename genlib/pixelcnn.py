@@ -27,7 +27,7 @@ from torch import nn
 
 H = W = 28
 # The shipped shape, and the training CLI's defaults (genlib/train/pixelcnn.py); hidden None: channels // 2
-DEFAULT_CONFIG = {"channels": 64, "blocks": 8, "head": 64, "hidden": None}
+DEFAULT_CONFIG = {"channels": 96, "blocks": 8, "head": 96, "hidden": None}
 
 
 class MaskedConv2d(nn.Module):

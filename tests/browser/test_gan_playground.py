@@ -31,6 +31,20 @@ def curve_lengths(page, key: str) -> list[int]:
     return plot_data(page, key, "data.map(t => t.x.length)")
 
 
+def curves_reach(page, key: str, n: int, timeout: float = 15_000) -> list[int]:
+    """Points in each trace of chart `key` once every trace has at least n, or as they are at the timeout.
+
+    The step counter can land before the chart's redraw does (seen in CI with Streamlit 1.67), so a
+    single read may see the previous frame's chart."""
+    try:
+        page.wait_for_function(
+            f"""(n) => {{ const gd = document.querySelector(`.st-key-{key} .js-plotly-plot`);
+                         return gd && gd.data && gd.data.every(t => t.x.length >= n); }}""", arg=n, timeout=timeout)
+    except PlaywrightTimeout:
+        pass
+    return curve_lengths(page, key)
+
+
 def tile_sources(page) -> list[str]:
     return page.evaluate("""() => [...document.querySelectorAll('svg.tile2x2')].map(s => s.innerHTML)""")
 
@@ -69,7 +83,7 @@ def test_lecture_play_trains_and_redraws_curves_and_tiles(page, app_url):
     play_until(page, 20)
 
     assert step_count(page) >= 20
-    curves_after = curve_lengths(page, "l_curves")
+    curves_after = curves_reach(page, "l_curves", 20)
     # both error curves and both D-output curves grew by the steps played, and G's tiles were redrawn
     assert curves_before == [0, 0, 0, 0]
     assert min(curves_after) >= 20, curves_after
@@ -89,9 +103,9 @@ def test_2d_tab_from_a_shared_link_plays(page, app_url):
     play_until(page, 30)
 
     assert step_count(page) >= 30
+    assert min(curves_reach(page, "p_errors", 30)) >= 30
     fakes_after = plot_data(page, "p_field", "data[2].x.slice(0, 5)")
     assert fakes_after != fakes_before, "G's points did not move"
-    assert min(curve_lengths(page, "p_errors")) >= 30
     assert "dist=moons" in page.url and "seed=3" in page.url  # the setup stays shareable
     screenshot(page, "gan_playground_2d")
 
