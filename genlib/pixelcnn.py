@@ -30,6 +30,13 @@ H = W = 28
 DEFAULT_CONFIG = {"channels": 96, "blocks": 8, "head": 96, "hidden": None}
 
 
+def bernoulli_nll(logits, x) -> torch.Tensor:
+    """-log p(x) in nats, [n], of binary images x [n,1,28,28] under per-pixel logits; computed in float32
+    also when the logits come from bfloat16 autocast (training)."""
+    nll = F.binary_cross_entropy_with_logits(logits.float(), x, reduction="none")
+    return nll.flatten(1).sum(1)
+
+
 class MaskedConv2d(nn.Module):
     """A conv whose kernel sees only rows above and, in the centre row, pixels to the left.
 
@@ -105,8 +112,7 @@ class PixelCNN(nn.Module):
 
     def log_prob(self, x) -> torch.Tensor:
         """log p(x) in nats, [n]: the sum of the 784 Bernoulli log-likelihoods."""
-        nll = F.binary_cross_entropy_with_logits(self(x), x, reduction="none")
-        return -nll.flatten(1).sum(1)
+        return -bernoulli_nll(self(x), x)
 
     def probability_map(self, x) -> torch.Tensor:
         """p(x_i = 1 | x_<i) for every pixel of x, [n,1,28,28]."""

@@ -51,6 +51,17 @@ def test_log_prob_equals_direct_bernoulli():
     assert model.log_prob(x).shape == (3,)
 
 
+def test_training_loss_from_bf16_logits_is_float32_and_close_to_the_fp32_one():
+    model = small_model()
+    x = digits(3)
+    with torch.no_grad(), torch.autocast("cpu", dtype=torch.bfloat16):
+        logits = model(x)
+    assert logits.dtype == torch.bfloat16  # autocast really ran the convs in bf16
+    nll = pixelcnn.bernoulli_nll(logits, x)
+    assert nll.dtype == torch.float32
+    torch.testing.assert_close(nll, -model.log_prob(x).detach(), rtol=0.02, atol=0.5)  # bf16: ~3 digits
+
+
 @pytest.mark.parametrize("kind", pixelcnn.MASKS)
 def test_fast_equals_naive_and_keeps_known_pixels(kind):
     model = small_model(seed=1)
