@@ -50,6 +50,10 @@ def add_arguments(p):
                         "3.1x the fp32 speed on this project's AVX512-BF16 CPU, slower on a CPU without bf16 units. "
                         "Default: on for a new run; a resumed run keeps its own")
     p.add_argument("--checkpoint-every", type=float, default=300, help="seconds between checkpoints")
+    p.add_argument("--init", metavar="NAME", default=None,
+                   help="start a new run from the weights of an installed model (its shape too), loaded like the "
+                        "app loads it (safetensors, sha256 checked) from the weights folder; the optimizer and the "
+                        "schedule start afresh. For continuing across machines, where runs/ is not kept")
     p.add_argument("--export", action="store_true",
                    help="no training: evaluate the latest checkpoint and write weights + card from it")
 
@@ -126,6 +130,16 @@ def main(args):
     step, elapsed, command = 0, 0.0, command_string(args)
     if args.bf16 is None and not (args.resume or args.export):
         args.bf16 = True  # a new run; a resumed one keeps its checkpoint's precision (below)
+    initialised_from = None
+    if args.init and not (args.resume or args.export):
+        start = zoo.load(args.init, weights_dir=out_dir)
+        initialised_from = {"name": args.init, "sha256": start.card["sha256"],
+                            "test_nll_nats": start.card.get("metrics", {}).get("test_nll_nats")}
+        config = start.config
+        model = pixelcnn.build(config)
+        model.load_state_dict(start.state_dict())
+        ema = copy.deepcopy(model).requires_grad_(False)
+        opt = torch.optim.Adam(model.parameters(), lr=args.lr)
     resumed_with = []  # later commands that continued this run (a resume may change --minutes or --threads)
     if args.resume or args.export:
         if not ckpt_path.exists():
@@ -141,6 +155,7 @@ def main(args):
         opt = torch.optim.Adam(model.parameters(), lr=args.lr)
         opt.load_state_dict(ck["opt"])
         gen.set_state(ck["gen"])
+        initialised_from = ck.get("initialised_from")
         step, elapsed = ck["step"], ck["elapsed"]
         args.bf16 = ck.get("bf16", False) if args.bf16 is None else args.bf16
         args.batch_size = ck.get("batch_size", args.batch_size)  # the card's epochs count the run's batches
@@ -153,7 +168,7 @@ def main(args):
     def checkpoint():
         save_checkpoint(ckpt_path, config=config, command=command, resumed_with=resumed_with,
                         minutes=args.minutes, total_steps=args.steps, bf16=args.bf16,
-                        batch_size=args.batch_size, model=model.state_dict(),
+                        batch_size=args.batch_size, initialised_from=initialised_from, model=model.state_dict(),
                         ema=ema.state_dict(), opt=opt.state_dict(), gen=gen.get_state(), step=step,
                         elapsed=elapsed)
 
@@ -218,6 +233,7 @@ def main(args):
                     "steps, cosine to 0 over "
                     f"{'%g min' % args.minutes if args.minutes else '%d steps' % args.steps}; EMA {args.ema}",
         "exported_weights": which,
+        **({"initialised_from": initialised_from} if initialised_from else {}),
         **({"resumed_with": resumed_with} if resumed_with else {}),
         # < 1: exported from a run still in progress (its learning rate not yet annealed to 0)
         "schedule_completed": round(min(1.0, progress_of(step, elapsed)), 3),

@@ -155,3 +155,19 @@ def test_fast_equals_naive_without_torchscript(monkeypatch):
     model = small_model(seed=5)
     x, known = digits(2, seed=6), pixelcnn.make_mask("box", top=6, bottom=18, left=6, right=18)
     assert torch.equal(model.complete(x, known, seed=2), model.complete(x, known, seed=2, method="naive"))
+
+
+def test_init_starts_a_new_run_from_installed_weights(tmp_path, monkeypatch):
+    monkeypatch.setenv("GENLAB_DATA", str(tmp_path / "no-data"))
+    first = train_cli.main(["pixelcnn", "--dry-run", "--out-dir", str(tmp_path)])
+    # a learning rate of ~0: the new run's weights must still be the installed ones
+    card = train_cli.main(["pixelcnn", "--dry-run", "--out-dir", str(tmp_path), "--name", "pixelcnn-next",
+                           "--init", "pixelcnn-mnist", "--lr", "1e-12"])
+    assert card["initialised_from"] == {"name": "pixelcnn-mnist", "sha256": first["sha256"],
+                                        "test_nll_nats": first["metrics"]["test_nll_nats"]}
+    assert card["config"] == first["config"]
+    from genlib import zoo
+
+    start, after = zoo.load("pixelcnn-mnist", weights_dir=tmp_path), zoo.load("pixelcnn-next", weights_dir=tmp_path)
+    for (name, p0), p1 in zip(start.state_dict().items(), after.state_dict().values()):
+        torch.testing.assert_close(p1, p0, msg=name)
