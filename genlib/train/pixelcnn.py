@@ -121,8 +121,17 @@ def main(args):
     ckpt_path = rdir / "checkpoint.pt"
     config = {"channels": args.channels, "blocks": args.blocks, "head": args.head, "hidden": args.hidden}
 
+    initialised_from, start = None, None
+    if args.init and not (args.resume or args.export):
+        start = zoo.load(args.init, weights_dir=out_dir)
+        initialised_from = {"name": args.init, "sha256": start.card["sha256"],
+                            "test_nll_nats": start.card.get("metrics", {}).get("test_nll_nats")}
+        config = start.config
+
     torch.manual_seed(args.seed)
     model = pixelcnn.build(config)
+    if start is not None:
+        model.load_state_dict(start.state_dict())
     config = model.config  # with the block width filled in (default C/2)
     ema = copy.deepcopy(model).requires_grad_(False)
     opt = torch.optim.Adam(model.parameters(), lr=args.lr)
@@ -130,16 +139,6 @@ def main(args):
     step, elapsed, command = 0, 0.0, command_string(args)
     if args.bf16 is None and not (args.resume or args.export):
         args.bf16 = True  # a new run; a resumed one keeps its checkpoint's precision (below)
-    initialised_from = None
-    if args.init and not (args.resume or args.export):
-        start = zoo.load(args.init, weights_dir=out_dir)
-        initialised_from = {"name": args.init, "sha256": start.card["sha256"],
-                            "test_nll_nats": start.card.get("metrics", {}).get("test_nll_nats")}
-        config = start.config
-        model = pixelcnn.build(config)
-        model.load_state_dict(start.state_dict())
-        ema = copy.deepcopy(model).requires_grad_(False)
-        opt = torch.optim.Adam(model.parameters(), lr=args.lr)
     resumed_with = []  # later commands that continued this run (a resume may change --minutes or --threads)
     if args.resume or args.export:
         if not ckpt_path.exists():
