@@ -106,6 +106,19 @@ class PixelCNN(nn.Module):
     def head(self, h):
         return self.head2(F.relu(self.head1(F.relu(h))))
 
+    def add_identity_blocks(self, n: int) -> "PixelCNN":
+        """Append n residual blocks whose output 1x1 conv starts at zero: the grown model computes exactly
+        the same logits as before, so training can continue a trained model with more depth and
+        receptive field (3 + blocks rows up) instead of starting the deeper one from scratch."""
+        hidden = self.config["hidden"]
+        for _ in range(n):
+            block = ResidualBlock(self.config["channels"], hidden).to(self.head1.weight.device)
+            nn.init.zeros_(block.up.weight)
+            nn.init.zeros_(block.up.bias)
+            self.blocks.append(block)
+        self.config = {**self.config, "blocks": len(self.blocks)}
+        return self
+
     def forward(self, x):
         """Binary images [n,1,28,28] of 0./1. -> logits of p(x_i = 1 | x_<i), [n,1,28,28]."""
         return self.head(self.trace(x)[-1])

@@ -54,6 +54,9 @@ def add_arguments(p):
                    help="start a new run from the weights of an installed model (its shape too), loaded like the "
                         "app loads it (safetensors, sha256 checked) from the weights folder; the optimizer and the "
                         "schedule start afresh. For continuing across machines, where runs/ is not kept")
+    p.add_argument("--add-blocks", type=int, default=0, metavar="N",
+                   help="with --init: append N residual blocks that start as the identity (output conv zero), so "
+                        "training continues the installed model's exact function with more depth")
     p.add_argument("--export", action="store_true",
                    help="no training: evaluate the latest checkpoint and write weights + card from it")
 
@@ -125,13 +128,17 @@ def main(args):
     if args.init and not (args.resume or args.export):
         start = zoo.load(args.init, weights_dir=out_dir)
         initialised_from = {"name": args.init, "sha256": start.card["sha256"],
-                            "test_nll_nats": start.card.get("metrics", {}).get("test_nll_nats")}
+                            "test_nll_nats": start.card.get("metrics", {}).get("test_nll_nats"),
+                            **({"added_identity_blocks": args.add_blocks} if args.add_blocks else {})}
         config = start.config
 
     torch.manual_seed(args.seed)
     model = pixelcnn.build(config)
     if start is not None:
         model.load_state_dict(start.state_dict())
+        model.add_identity_blocks(args.add_blocks)
+    elif args.add_blocks:
+        raise SystemExit("--add-blocks grows an installed model: give it with --init NAME")
     config = model.config  # with the block width filled in (default C/2)
     ema = copy.deepcopy(model).requires_grad_(False)
     opt = torch.optim.Adam(model.parameters(), lr=args.lr)

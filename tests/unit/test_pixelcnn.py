@@ -171,3 +171,27 @@ def test_init_starts_a_new_run_from_installed_weights(tmp_path, monkeypatch):
     start, after = zoo.load("pixelcnn-mnist", weights_dir=tmp_path), zoo.load("pixelcnn-next", weights_dir=tmp_path)
     for (name, p0), p1 in zip(start.state_dict().items(), after.state_dict().values()):
         torch.testing.assert_close(p1, p0, msg=name)
+
+
+def test_identity_blocks_keep_the_function_and_then_learn():
+    torch.manual_seed(0)
+    model = pixelcnn.build({"channels": 8, "blocks": 1, "head": 8})
+    x = (torch.rand(3, 1, 28, 28) < 0.3).float()
+    before = model(x)
+    model.add_identity_blocks(2)
+    assert model.config["blocks"] == 3 and len(model.blocks) == 3
+    torch.testing.assert_close(model(x), before, rtol=0, atol=0)  # exactly the same logits
+    # the new blocks are not dead: their output conv gets a gradient at once
+    pixelcnn.bernoulli_nll(model(x), x).mean().backward()
+    assert model.blocks[-1].up.weight.grad.abs().sum() > 0
+
+
+def test_init_with_add_blocks_grows_the_installed_model(tmp_path, monkeypatch):
+    monkeypatch.setenv("GENLAB_DATA", str(tmp_path / "no-data"))
+    first = train_cli.main(["pixelcnn", "--dry-run", "--out-dir", str(tmp_path)])
+    card = train_cli.main(["pixelcnn", "--dry-run", "--out-dir", str(tmp_path), "--name", "pixelcnn-deeper",
+                           "--init", "pixelcnn-mnist", "--add-blocks", "2"])
+    assert card["config"] == {**first["config"], "blocks": first["config"]["blocks"] + 2}
+    assert card["initialised_from"]["added_identity_blocks"] == 2
+    with pytest.raises(SystemExit, match="--init"):
+        train_cli.main(["pixelcnn", "--dry-run", "--out-dir", str(tmp_path), "--add-blocks", "2"])
