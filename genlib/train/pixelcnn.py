@@ -138,7 +138,8 @@ def main(args):
         model.load_state_dict(start.state_dict())
         model.add_identity_blocks(args.add_blocks)
     elif args.add_blocks:
-        raise SystemExit("--add-blocks grows an installed model: give it with --init NAME")
+        raise SystemExit("--add-blocks grows an installed model at the start of a new run: give it with --init "
+                         "NAME, without --resume or --export")
     config = model.config  # with the block width filled in (default C/2)
     ema = copy.deepcopy(model).requires_grad_(False)
     opt = torch.optim.Adam(model.parameters(), lr=args.lr)
