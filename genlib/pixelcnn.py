@@ -140,21 +140,27 @@ class PixelCNN(nn.Module):
         sampled (after each row with hidden pixels for the fast sampler, each pixel for the naive one);
         paint(image [n,1,28,28]) after every row with hidden pixels (for live drawing).
         """
-        x = (torch.as_tensor(x, dtype=torch.float32) > 0.5).float()
-        known = torch.as_tensor(known, dtype=torch.bool).expand_as(x)
-        x = torch.where(known, x, torch.zeros_like(x))
-        gen = torch.Generator()
-        if seed is None:
-            gen.seed()
-        else:
-            gen.manual_seed(int(seed))
-        u = torch.rand(x.shape, generator=gen)  # every draw up front: both samplers use the same u_i
-        todo = (~known).any(0)[0]                 # [28,28] positions that some image needs
+        x, known, u, todo = prepare_completion(x, known, seed)
         if method == "naive":
             return _complete_naive(self, x, known, u, todo, progress, paint)
         if method == "fast":
             return _complete_fast(self, x, known, u, todo, progress, paint)
         raise ValueError(f"method must be 'fast' or 'naive', not {method!r}")
+
+
+def prepare_completion(x, known, seed):
+    """The start shared by every autoregressive sampler here: x binarized with its hidden pixels zeroed,
+    `known` expanded to x's shape, every uniform u_i drawn up front from the seed (so the naive and the fast
+    sampler draw pixel i with the same u_i), and `todo` [28,28]: the positions some image needs."""
+    x = (torch.as_tensor(x, dtype=torch.float32) > 0.5).float()
+    known = torch.as_tensor(known, dtype=torch.bool).expand_as(x)
+    x = torch.where(known, x, torch.zeros_like(x))
+    gen = torch.Generator()
+    if seed is None:
+        gen.seed()
+    else:
+        gen.manual_seed(int(seed))
+    return x, known, torch.rand(x.shape, generator=gen), (~known).any(0)[0]
 
 
 def _positions(todo):
