@@ -19,8 +19,16 @@ DEMOS = [
               "truncation, morphs and a check that it is not copying its training set."},
     {"path": "pages/gan_playground.py", "title": "GAN playground", "icon": "🎮",
      "density": "Implicit",
-     "blurb": "Play the lecture's 2x2 'faces vs noise' GAN step by step, then watch a GAN learn 2-D "
-              "distributions (and collapse onto one mode)."},
+     "blurb": "Play the lecture's 2x2 'faces vs noise' GAN step by step: score images with the "
+              "discriminator by hand, see both error functions, train G against D."},
+    {"path": "pages/gan_lab_2d.py", "title": "2-D GAN lab", "icon": "🎯",
+     "density": "Implicit",
+     "blurb": "Watch a GAN learn 2-D distributions the way GAN Lab draws them, and collapse onto one "
+              "mode (and the remedy)."},
+    {"path": "pages/real_or_fake.py", "title": "Which one is real?", "icon": "🕵️",
+     "density": "Game: you vs the generators",
+     "blurb": "A real image and a generated one side by side: pick the real one. See how you did per model, "
+              "against people in a published study, and against the models' own judges (p(x), the GAN's D)."},
     {"path": "pages/reflect_quiz.py", "title": "Reflect quiz", "icon": "✅",
      "density": "Self-check",
      "blurb": "Graded self-assessment: the lecture's Reflect questions and many more, with explanations "

@@ -1,6 +1,12 @@
-"""Small UI helpers every page uses: cached model loading with readable errors, and URL parameters
-that never crash a page (a bad value gives a visible note and a sensible default)."""
+"""Small UI helpers every page uses: cached model loading with readable errors, URL parameters read
+through one declarative table per page (a bad value gives a visible note and a sensible default, never a
+crash), notes that show a link's values as literal text, and a server-wide "one at a time" lock."""
 from __future__ import annotations
+
+import math
+import re
+import threading
+from dataclasses import dataclass
 
 import streamlit as st
 from streamlit.runtime.pages_manager import PagesManager
@@ -41,51 +47,152 @@ def load_model(name: str):
         return None
 
 
+@st.cache_resource
+def _locks() -> dict:
+    return {}
+
+
+def server_lock(name: str) -> threading.Lock:
+    """One lock per name for the whole server (all sessions): optional heavy work such as timing the
+    naive sampler runs once at a time, so one visitor cannot take every core from the class."""
+    return _locks().setdefault(name, threading.Lock())
+
+
+# ---- values from a link, shown literally --------------------------------------------------------------
+MAX_SHOWN = 60  # characters of a link's value quoted in a note; the rest is counted, not shown
+_PUNCTUATION = re.compile(r"([!-/:-@\[-`{-~])")  # every ASCII punctuation character
+
+
+def literal(text) -> str:
+    """`text` (from a link or a file) as Markdown that displays exactly those characters.
+
+    CommonMark lets any ASCII punctuation be escaped with a backslash and then shows it as itself, so
+    with all of it escaped no backtick, link, image, HTML tag, emoji code, LaTeX or Streamlit colour
+    directive can form; line breaks and other control characters become spaces, and a long value is cut.
+    """
+    text = str(text)
+    shown = text[:MAX_SHOWN] + (f"… ({len(text):,} characters)" if len(text) > MAX_SHOWN else "")
+    shown = "".join(c if c.isprintable() else " " for c in shown)
+    return _PUNCTUATION.sub(r"\\\1", shown)
+
+
+def show_notes(notes) -> None:
+    """One blue box per note. Notes are Markdown whose link values went through `literal`."""
+    for note in notes:
+        if note:
+            st.info(note, icon="🔗")
+
+
+# ---- one declarative table of URL parameters per page -----------------------------------------------------
+# Why not Streamlit's own `bind="query-params"` (1.67)? Measured with AppTest (?seed=abc, ?seed=-4,
+# ?trunc=3, ?dist=spiral on bound widgets): it drops a bad value silently and even removes it from the
+# link, so the visitor never learns why the shared link did not do what it said; it also keys the
+# session state by the bare URL name (two pages with a `seed` would share it) and drops a value that
+# equals the default, which a random default (the face sampler's seed) cannot have. So pages declare
+# their parameters here and read them through `read_link`, which says what it did not take.
+@dataclass(frozen=True)
+class Param:
+    """One URL parameter: `kind` int, float or str; `default` used when it is absent or bad (None: the
+    page decides, e.g. a random seed); ints and floats are clamped into lo..hi; a str must be one of
+    `choices`; a float with `choices` snaps to the nearest offered value, one with `step` to its grid."""
+    name: str
+    kind: type
+    default: object = None
+    lo: float | None = None
+    hi: float | None = None
+    choices: tuple = ()
+    step: float | None = None
+
+    def parse(self, raw: str):
+        """(value, note): the value this parameter takes from `raw`, and why it is not `raw` (or None)."""
+        said = literal(f"{self.name}={raw}")
+        using = "the default" if self.default is None else f"{self.default:g}" if self.kind is float \
+            else literal(self.default)
+        if raw == "":
+            return self.default, f"{said} in the link has no value; using {using}."
+        if self.kind is str:
+            if raw in self.choices:
+                return raw, None
+            return self.default, (f"{said} in the link is not one of {literal(', '.join(self.choices))}; "
+                                  f"using {using}.")
+        text = raw.strip()
+        pattern = r"[+-]?\d+" if self.kind is int else r"[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?|[+-]?(inf|nan)"
+        if not re.fullmatch(pattern, text, re.ASCII | re.IGNORECASE):  # plain digits only: no 1_000, no ٣
+            what = "a whole number" if self.kind is int else "a number"
+            return self.default, f"{said} in the link is not {what}; using {using}."
+        # Python refuses int() of 4,300+ digits; anything over 30 digits is out of every range anyway
+        value = self.kind(text if self.kind is float or len(text) <= 30 else text[0].strip("+") + "9" * 31)
+        if not math.isfinite(value):
+            return self.default, f"{said} in the link is not a finite number; using {using}."
+        lo = self.lo if self.lo is not None else value
+        hi = self.hi if self.hi is not None else value
+        taken = self.kind(min(max(value, lo), hi))
+        if self.choices:
+            taken = min(self.choices, key=lambda c: abs(c - taken))
+        elif self.step:
+            taken = round(round((taken - lo) / self.step) * self.step + lo, 10)
+        if math.isclose(taken, value, rel_tol=1e-9, abs_tol=1e-12):
+            return value, None
+        if not lo <= value <= hi:
+            return taken, f"{said} in the link is outside {lo:g}..{hi:g}; using {taken:g}."
+        offered = ", ".join(f"{c:g}" for c in self.choices) if self.choices else f"steps of {self.step:g}"
+        return taken, f"{said} in the link is not offered here ({offered}); using {taken:g}."
+
+
+IGNORED_KEYS = frozenset({"embed", "embed_options"})  # Streamlit's own, never a page's
+
+
+def read_link(table, *, also_known=(), query=None) -> tuple[dict, list[str]]:
+    """Every parameter of `table` from the link (or `query`): ({name: value}, notes). A note for each
+    value not taken: bad, out of range, repeated (the first is used) or a key this page does not know
+    (`also_known`: names a later `read_link` call of the same page reads)."""
+    query = st.query_params if query is None else query
+    values, notes = {}, []
+    for p in table:
+        given = query.get_all(p.name) if hasattr(query, "get_all") else [query[p.name]] if p.name in query else []
+        if len(given) > 1:
+            notes.append(f"{literal(p.name)} appears {len(given)} times in the link; only the first is used.")
+        if not given:
+            values[p.name] = p.default
+            continue
+        values[p.name], note = p.parse(given[0])
+        notes.append(note)
+    known = {p.name for p in table} | set(also_known) | IGNORED_KEYS
+    unknown = [k for k in query.keys() if k not in known]
+    if unknown:
+        names = ", ".join(literal(k) for k in unknown[:5]) + (f" and {len(unknown) - 5} more" if len(unknown) > 5 else "")
+        notes.append(f"This page does not use {names} from the link; ignored.")
+    return values, [n for n in notes if n]
+
+
+def link_of(table, values: dict) -> dict:
+    """The query string for `values` (every parameter of the table, so a shared link says it all)."""
+    def text(p, v):
+        return f"{v:g}" if p.kind is float else str(v)
+    return {p.name: text(p, values[p.name]) for p in table if values.get(p.name) is not None}
+
+
+def write_link(table, values: dict) -> None:
+    """Put `values` into the address bar (only when it changes: each write costs the browser a history
+    update)."""
+    want = link_of(table, values)
+    if dict(st.query_params) != want:
+        st.query_params.from_dict(want)
+
+
+# ---- kept for pages not yet on a table (each parses through Param, so notes are literal too) ----------
 def parse_int(raw, default: int, lo: int, hi: int, what: str) -> tuple[int, str | None]:
-    """An int in [lo, hi] from a URL string; (value, note) where note says what was wrong, if anything."""
-    if raw is None or raw == "":
-        return default, None
-    try:
-        value = int(str(raw).strip())
-    except ValueError:
-        return default, f"`{what}={raw}` in the link is not a whole number; using {default}."
-    if not lo <= value <= hi:
-        clamped = min(max(value, lo), hi)
-        return clamped, f"`{what}={raw}` in the link is outside {lo}..{hi}; using {clamped}."
-    return value, None
+    return (default, None) if raw in (None, "") else Param(what, int, default, lo, hi).parse(str(raw))
 
 
 def parse_float(raw, default: float, lo: float, hi: float, what: str) -> tuple[float, str | None]:
-    """A finite float in [lo, hi] from a URL string; (value, note)."""
-    if raw is None or raw == "":
-        return default, None
-    try:
-        value = float(str(raw).strip())
-    except ValueError:
-        return default, f"`{what}={raw}` in the link is not a number; using {default}."
-    if value != value or value in (float("inf"), float("-inf")):
-        return default, f"`{what}={raw}` in the link is not a finite number; using {default}."
-    if not lo <= value <= hi:
-        clamped = min(max(value, lo), hi)
-        return clamped, f"`{what}={raw}` in the link is outside {lo}..{hi}; using {clamped}."
-    return value, None
+    return (default, None) if raw in (None, "") else Param(what, float, default, lo, hi).parse(str(raw))
 
 
 def parse_choice(raw, choices, default, what: str):
-    """One of `choices` from a URL string; (value, note)."""
-    if raw is None or raw == "":
-        return default, None
-    if raw in choices:
-        return raw, None
-    return default, f"`{what}={raw}` in the link is not one of {', '.join(map(str, choices))}; using {default}."
+    return (default, None) if raw in (None, "") else Param(what, str, default, choices=tuple(choices)).parse(str(raw))
 
 
 def url_param(key: str):
     """The raw value of ?key=… (None when absent)."""
     return st.query_params.get(key)
-
-
-def show_notes(notes) -> None:
-    for note in notes:
-        if note:
-            st.info(note, icon="🔗")

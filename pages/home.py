@@ -30,7 +30,7 @@ st.write("Use the three model families of the lecture (PixelCNN, VAE and GAN) on
 left, right = st.columns([3, 2])
 with left:
     st.subheader("The map of generative models")
-    st.graphviz_chart(TAXONOMY, use_container_width=True)
+    st.graphviz_chart(TAXONOMY, width="stretch")
 with right:
     st.subheader("How to read it")
     st.markdown(

@@ -1,0 +1,47 @@
+"""Helpers the AppTests share: reading the link notes as a visitor sees them, and tiny random models
+saved into a temporary weights folder (so page tests need no trained weights and take seconds)."""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import torch
+
+from genlib import zoo
+
+_ESCAPE = re.compile(r"\\([!-/:-@\[-`{-~])")
+
+
+def unescape(markdown: str) -> str:
+    """The text a backslash-escaped Markdown note displays (CommonMark: `\\x` shows x)."""
+    return _ESCAPE.sub(r"\1", markdown)
+
+
+def notes_text(at) -> str:
+    """Every link note (blue info box) of the page, as displayed."""
+    return " ".join(unescape(i.value) for i in at.info)
+
+
+def save_tiny_models(folder: Path, names=None) -> list[str]:
+    """Tiny random versions of the models the demo pages load, saved into `folder`; returns their names."""
+    from genlib import gan, pixelcnn, vae
+
+    cards = {"licence": "test", "command": "tests", "seed": 0, "steps": 0}
+    made = []
+
+    def save(model, name, family, cfg, dataset="test", **card):
+        if names is None or name in names:
+            zoo.save(model, name, {"family": family, "config": cfg, "dataset": dataset, **cards, **card}, folder)
+            made.append(name)
+
+    torch.manual_seed(0)
+    for net, name in (("G", "gan-faces"), ("D", "gan-faces-d")):
+        cfg = {"net": net, "z_dim": 128, "ngf": 8, "ndf": 8}
+        save(gan.build(cfg), name, "gan", cfg)
+    cnn = pixelcnn.build({"channels": 8, "blocks": 1, "head": 8})
+    save(cnn, "pixelcnn-mnist", "pixelcnn", cnn.config)
+    for name, kind, dataset in (("vae-mnist", "vae", "mnist"), ("ae-mnist", "ae", "mnist"),
+                                ("vae-fashion", "vae", "fashion"), ("vae-mnist-32", "vae", "mnist")):
+        cfg = {"kind": kind, "z_dim": 32 if name.endswith("-32") else 2, "enc_ch": 4, "dec_ch": 4, "hidden": 16}
+        save(vae.build(cfg).eval(), name, kind, cfg, dataset)
+    return made
