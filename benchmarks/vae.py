@@ -28,7 +28,7 @@ def main():
     model = genlib.load(args.model)
     z_one = torch.zeros(1, model.z_dim)
     z_grid = manifold_z(20) if model.z_dim == 2 else torch.randn(400, model.z_dim)
-    x_demo = demo_images(model.card["dataset"])[0]
+    x_demo = demo_images(model.card["dataset"]["id"])[0]
     x_bin = torch.bernoulli(torch.from_numpy(x_demo[:1]).float()[:, None] / 255)
 
     def decode_one():

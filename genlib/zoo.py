@@ -10,8 +10,12 @@ import hashlib
 import importlib
 import json
 import os
+import re
 import time
+import types
+import typing
 from pathlib import Path
+from typing import TypedDict
 
 WEIGHTS_DIR = Path(os.environ.get("GENLAB_WEIGHTS", Path(__file__).resolve().parent.parent / "weights"))
 
@@ -22,6 +26,7 @@ FAMILIES = {
     "vae": "genlib.vae",
     "ae": "genlib.vae",
     "pixelcnn": "genlib.pixelcnn",
+    "pixelrnn": "genlib.pixelrnn",
     "classifier": "genlib.classifier",
 }
 
@@ -34,11 +39,118 @@ TRAIN_COMMANDS = {
     "ae-mnist": "python -m genlib.train vae --name ae-mnist",
     "vae-mnist-32": "python -m genlib.train vae --name vae-mnist-32",
     "pixelcnn-mnist": "python -m genlib.train pixelcnn",
+    "pixelrnn-row-mnist": "python -m genlib.train pixelrnn --variant row",
+    "pixelrnn-diag-mnist": "python -m genlib.train pixelrnn --variant diag",
 }
 
 
 class WeightsError(RuntimeError):
     """A model's weights are missing, corrupt or do not match their model card."""
+
+# ---- the model card schema -------------------------------------------------------------------------
+
+# dataset.id -> the data in words (genlib.data reads each); a card's description may say more (split, binarization)
+DATASETS = {
+    "mnist": "MNIST (LeCun, Cortes, Burges): 28x28 grey handwritten digits, 60,000 train / 10,000 test",
+    "fashion": "Fashion-MNIST (Zalando Research): 28x28 grey clothing images, 60,000 train / 10,000 test",
+    "utkface64": "UTKFace (Zhang, Song, Qi, CVPR 2017), aligned & cropped, 64x64 RGB",
+}
+
+
+class DatasetInfo(TypedDict):
+    id: str           # a key of DATASETS: which data, for programs
+    description: str  # the same for people: source, split, preprocessing
+
+
+class Metrics(TypedDict):
+    """Held-out measurements. These three keys are in every card; the family's numbers (test_nll_nats,
+    fid_utk, test_accuracy_*, ...) sit beside them. A model not measured yet has None, None, 0."""
+    measured_with: str | None  # the exact command that measured the numbers
+    eval_set: str | None       # the held-out data, in words
+    eval_images: int           # how many held-out images the numbers are measured on
+
+
+class ModelCard(TypedDict):
+    """weights/<name>.json. Every card has these keys (zoo.save checks them; tests/unit/test_cards.py checks
+    every shipped card); a family may add its own (training, schedule, labels, resumed_with, ...)."""
+    name: str
+    family: str        # a key of FAMILIES: which module builds the model
+    config: dict       # build(config) makes the architecture
+    dataset: DatasetInfo
+    licence: str       # the terms of the training data, which the weights inherit
+    command: str       # the exact command that trained the weights
+    seed: int
+    steps: int         # optimizer steps
+    wall_time_s: float
+    parameters: int
+    storage: str       # float32 or float16
+    file_bytes: int
+    sha256: str        # of the .safetensors file; load() refuses a file that differs
+    written: str       # UTC time of writing
+    metrics: Metrics
+
+
+NOT_MEASURED: Metrics = {"measured_with": None, "eval_set": None, "eval_images": 0}
+
+
+class CardError(ValueError):
+    """A model card that does not follow ModelCard."""
+
+
+def _type_problems(value, expected, where: str) -> list[str]:
+    """Why `value` is not of the annotated type `expected` (a TypedDict, a union with None, or a plain type)."""
+    if typing.is_typeddict(expected):
+        if not isinstance(value, dict):
+            return [f"{where} must be an object, not {type(value).__name__}"]
+        hints = typing.get_type_hints(expected)
+        problems = [f"{where} lacks '{key}'" for key in hints if key not in value]
+        for key, hint in hints.items():
+            if key in value:
+                problems += _type_problems(value[key], hint, f"{where}.{key}")
+        return problems
+    union = typing.get_origin(expected) in (typing.Union, types.UnionType)
+    options = typing.get_args(expected) if union else (expected,)
+    for option in options:
+        if option is type(None) and value is None:
+            return []
+        if option is float and isinstance(value, (int, float)) and not isinstance(value, bool):
+            return []
+        if option in (int, str, dict, list) and isinstance(value, option) and not isinstance(value, bool):
+            return []
+    names = " or ".join("null" if o is type(None) else o.__name__ for o in options)
+    return [f"{where} must be {names}, not {json.dumps(value)[:40]}"]
+
+
+def card_problems(info: dict) -> list[str]:
+    """Everything that keeps `info` from being a ModelCard; [] when it is one."""
+    problems = _type_problems(info, ModelCard, "card")
+    if problems:
+        return problems
+    if info["family"] not in FAMILIES:
+        problems.append(f"card.family '{info['family']}' is not one of {sorted(FAMILIES)}")
+    if info["dataset"]["id"] not in DATASETS:
+        problems.append(f"card.dataset.id '{info['dataset']['id']}' is not one of {sorted(DATASETS)}")
+    if not re.fullmatch(r"[0-9a-f]{64}", info["sha256"]):
+        problems.append("card.sha256 is not 64 hex digits")
+    m = info["metrics"]
+    if m["measured_with"] is None and m["eval_images"]:
+        problems.append("card.metrics counts evaluation images but names no command (measured_with)")
+    return problems
+
+
+def validate(info: dict) -> dict:
+    """`info` itself when it is a ModelCard; CardError naming every problem otherwise."""
+    problems = card_problems(info)
+    if problems:
+        raise CardError(f"model card '{info.get('name', '?')}': " + "; ".join(problems))
+    return info
+
+
+def metric(info: dict | None, key: str, default=None):
+    """One held-out number (or measured_with, eval_set, eval_images) from a card; `default` when absent.
+    What pages read, so none of them digs through the card's layout."""
+    return ((info or {}).get("metrics") or {}).get(key, default)
+
 
 
 def _paths(name: str, weights_dir: Path | None) -> tuple[Path, Path]:
@@ -130,15 +242,20 @@ def load(name: str, weights_dir: Path | None = None):
 def save(model, name: str, card_fields: dict, weights_dir: Path | None = None, fp16: bool = False) -> dict:
     """Write weights/<name>.safetensors and its model card; returns the card.
 
-    `card_fields` must hold at least family, config, dataset, licence, command, seed and steps;
-    name, sha256, parameter count, file size and the time of writing are filled in here.
+    `card_fields` holds the ModelCard keys a trainer knows (family, config, dataset, licence, command, seed,
+    steps, wall_time_s, metrics) and any of its own; name, parameters, storage, file size, sha256 and the time
+    of writing are filled in here. No metrics: a model not measured yet (NOT_MEASURED). CardError, before
+    anything is written, when the card would not be a ModelCard.
     """
     import torch
     from safetensors.torch import save_file
 
-    missing = {"family", "config", "dataset", "licence", "command", "seed"} - set(card_fields)
-    if missing:
-        raise ValueError(f"model card for '{name}' lacks {sorted(missing)}")
+    from genlib.cards import migrate_card  # TRANSITION: until every trainer writes the schema itself
+
+    card_fields = migrate_card(card_fields)
+    info = {"metrics": dict(NOT_MEASURED), **card_fields, "name": name,
+            "parameters": int(sum(p.numel() for p in model.parameters())),
+            "storage": "float16" if fp16 else "float32", "file_bytes": 0, "sha256": "0" * 64, "written": ""}
     weights_path, card_path = _paths(name, weights_dir)
     weights_path.parent.mkdir(parents=True, exist_ok=True)
     state = {}
@@ -149,24 +266,30 @@ def save(model, name: str, card_fields: dict, weights_dir: Path | None = None, f
         state[k] = v.clone()  # clone: safetensors refuses tensors that share storage
     save_file(state, str(weights_path))
     weights_path.chmod(0o644)  # safetensors writes 0600; the app may run as another user than training
-    info = {"name": name, **card_fields,
-            "parameters": int(sum(p.numel() for p in model.parameters())),
-            "storage": "float16" if fp16 else "float32",
-            "file_bytes": weights_path.stat().st_size,
-            "sha256": sha256_of(weights_path),
-            "written": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
-    card_path.write_text(json.dumps(info, indent=2) + "\n")
-    return info
+    info.update(file_bytes=weights_path.stat().st_size, sha256=sha256_of(weights_path),
+                written=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()))
+    return write_card(card_path, info)
 
 
 def update_card(name: str, weights_dir: Path | None = None, **fields) -> dict:
-    """Merge `fields` into an existing card (e.g. metrics measured after training); weights untouched."""
+    """Merge `fields` into an existing card (e.g. metrics measured after training); weights untouched.
+    A dict merges into the card's dict of that key; None as a value removes the key."""
     info = card(name, weights_dir)
     for k, v in fields.items():
-        if isinstance(v, dict) and isinstance(info.get(k), dict):
+        if v is None:
+            info.pop(k, None)
+        elif isinstance(v, dict) and isinstance(info.get(k), dict):
             info[k] = {**info[k], **v}
         else:
             info[k] = v
-    _, card_path = _paths(name, weights_dir)
-    card_path.write_text(json.dumps(info, indent=2) + "\n")
-    return info
+    return write_card(_paths(name, weights_dir)[1], info)
+
+
+def write_card(card_path: Path, info: dict) -> dict:
+    """Schema keys first (metrics last, it is the longest), so every card reads in the same order."""
+    keys = [k for k in typing.get_type_hints(ModelCard) if k != "metrics"]
+    ordered = {k: info[k] for k in keys if k in info} | {k: v for k, v in info.items() if k not in keys}
+    metrics = ordered.pop("metrics", {})
+    ordered["metrics"] = {k: metrics[k] for k in typing.get_type_hints(Metrics) if k in metrics} | metrics
+    card_path.write_text(json.dumps(ordered, indent=2) + "\n")
+    return ordered

@@ -9,6 +9,7 @@ import torch
 from genlib.data import CLASS_NAMES, demo_images
 from genlib.metrics import mnist_nll_comparison
 from genlib.vae import elbo_report, encode_means, grid_image, lerp, manifold_z, to_uint8
+from genlib.zoo import metric
 
 from pages._shared import load_model, parse_choice, parse_float, parse_int, show_notes, url_param
 
@@ -282,12 +283,12 @@ with st.expander("The formulas (lecture: Variational Autoencoders)", expanded=Fa
     st.caption("p(x|z) here is a Bernoulli per pixel (binarized images), so log p(x|z) is minus the binary "
                "cross-entropy. Nats: natural logarithms.")
 
-card = getattr(model, "card", {}) or {}
-m = card.get("metrics", {})
-if m.get("test_nll_nats") is not None:
-    st.caption(f"{name}: test −ELBO {m.get('test_neg_elbo_nats')} nats, −log p(x) ≈ {m['test_nll_nats']} nats "
-               f"(k = {m.get('test_nll_k')}, {m.get('test_nll_images', m.get('eval_images'))} images) on the "
-               f"binarized {ds} test set. Command: `{m.get('command')}`")
+card = getattr(model, "card", None)
+if metric(card, "test_nll_nats") is not None:
+    st.caption(f"{name}: test −ELBO {metric(card, 'test_neg_elbo_nats')} nats, −log p(x) ≈ "
+               f"{metric(card, 'test_nll_nats')} nats (k = {metric(card, 'test_nll_k')}, "
+               f"{metric(card, 'test_nll_images')} images) on the binarized {ds} test set. "
+               f"Command: `{metric(card, 'measured_with')}`")
 
 # ---------- shareable state ----------
 st.query_params.update({"ds": ds, "model": kind, "z1": f"{st.session_state.vx_z1:.2f}",
