@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 import re
 import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 
 import streamlit as st
@@ -56,6 +57,32 @@ def server_lock(name: str) -> threading.Lock:
     """One lock per name for the whole server (all sessions): optional heavy work such as timing the
     naive sampler runs once at a time, so one visitor cannot take every core from the class."""
     return _locks().setdefault(name, threading.Lock())
+
+
+class SharedStore:
+    """A small least-recently-used dict shared by every session of the server, for results a page
+    computes while it draws (progress bars, painted frames), which st.cache_data cannot wrap."""
+
+    def __init__(self, max_items: int):
+        self.max_items, self._items, self._lock = max_items, OrderedDict(), threading.Lock()
+
+    def get(self, key):
+        with self._lock:
+            if key in self._items:
+                self._items.move_to_end(key)
+            return self._items.get(key)
+
+    def put(self, key, value) -> None:
+        with self._lock:
+            self._items[key] = value
+            self._items.move_to_end(key)
+            while len(self._items) > self.max_items:
+                self._items.popitem(last=False)
+
+
+@st.cache_resource
+def shared_store(name: str, max_items: int = 64) -> SharedStore:
+    return SharedStore(max_items)
 
 
 # ---- values from a link, shown literally --------------------------------------------------------------

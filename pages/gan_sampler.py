@@ -1,6 +1,9 @@
 """GAN face sampler: "this face does not exist", from the GAN trained here on UTKFace (weights/gan-faces).
 
-Thin UI: genlib.gan makes the faces; this page reads widgets / the URL (?seed=, ?trunc=) and draws.
+Thin UI: genlib.gan makes the faces; this page reads widgets / the link (?seed=, ?trunc=) and draws. The
+face, the 16-face grid, the morph and the nearest-face search are separate fragments: "New face" reruns
+the face (and the discriminator's opinion of it), nothing else. Faces are cached per (model, seed, ψ)
+for every visitor, so a face someone has seen costs no generator work again.
 """
 from __future__ import annotations
 
@@ -9,15 +12,16 @@ import random
 
 import streamlit as st
 
-from pages._shared import load_model, parse_float, parse_int, show_notes, url_param
+from pages._shared import Param, load_model, read_link, server_lock, show_notes, write_link
 
 MAX_SEED = 2**31 - 1
-DEFAULT_TRUNC = 0.8
 BIG_PX = 320        # the main face: 64 px upscaled 5x
 GRID_SEEDS = 16
+LINK = [Param("seed", int, None, 0, MAX_SEED),  # absent: a random face
+        Param("trunc", float, 0.8, 0.1, 1.0, step=0.05)]
 
 
-# ---- cached model helpers (no model loads at import time) ---------------------------------------
+# ---- cached model work (keyed by the weights' sha256, shared by every session) --------------------
 
 @st.cache_resource(show_spinner=False)
 def _discriminator():
@@ -30,28 +34,25 @@ def _discriminator():
         return None
 
 
-@st.cache_resource(show_spinner="Loading the training faces (about 5 s)…")
-def _training_faces():
-    """UTKFace train split as a flat uint8 tensor [N, 3*64*64] (kept in memory, never written anywhere)."""
-    import torch
-
-    from genlib.data import load_faces
-
-    x = load_faces("train")["x"]
-    return x, torch.from_numpy(x).permute(0, 3, 1, 2).reshape(len(x), -1)
+def model_id(G) -> str:
+    return (getattr(G, "card", None) or {}).get("sha256", "")
 
 
-def _face_data_present() -> bool:
-    from genlib.data import FACE_INDEX, data_root
+@st.cache_data(max_entries=256, show_spinner=False)  # 256 faces x 48 KB
+def _face(_G, model: str, seed: int, truncation: float):
+    return _G.generate(_G.latents(1, seed=seed, truncation=truncation))
 
-    return (data_root() / "faces" / FACE_INDEX).exists()
 
-
-def faces(G, seeds, truncation):
+def faces(G, seeds, truncation: float):
     """One face per seed, [n, 3, 64, 64] in [0, 1]; a face depends only on its own seed and truncation."""
     import torch
 
-    return G.generate(torch.cat([G.latents(1, seed=s, truncation=truncation) for s in seeds]))
+    return torch.cat([_face(G, model_id(G), int(s), float(truncation)) for s in seeds])
+
+
+@st.cache_data(max_entries=512, show_spinner=False)
+def opinion(_D, model: str, seed: int, truncation: float, _face) -> float:
+    return float(_D.opinion(_face)[0])
 
 
 def upscale(img01, px=BIG_PX):
@@ -70,20 +71,44 @@ def png_bytes(im) -> bytes:
     return buf.getvalue()
 
 
-# ---- state: seed and truncation live in session_state and in the URL ------------------------------
+@st.cache_resource(show_spinner="Loading the training faces (about 5 s)…")
+def _training_faces():
+    """UTKFace train split, uint8 [N, 64, 64, 3]: the one copy the search reads (no reordered second copy;
+    the query is put in the same HWC order instead). Never written anywhere by this page."""
+    from genlib.data import load_faces
+
+    return load_faces("train")["x"]
+
+
+@st.cache_data(max_entries=256, show_spinner=False)
+def nearest(model: str, seed: int, truncation: float, _face, k: int = 5):
+    """(distances in [0, 1] units, indices) of the k nearest training faces, once per face for everyone;
+    one search at a time on the server (a queued visitor waits, the cores are not split ten ways)."""
+    from genlib.metrics import nearest_neighbours
+
+    x = _training_faces()
+    query = (_face.permute(0, 2, 3, 1).reshape(1, -1) * 255)  # HWC, like the faces
+    with server_lock("nearest faces"):
+        d, idx = nearest_neighbours(query, x, k=k, chunk=2048)
+    return d[0] / 255, idx[0]
+
+
+def _face_data_present() -> bool:
+    from genlib.data import FACE_INDEX, data_root
+
+    return (data_root() / "faces" / FACE_INDEX).exists()
+
+
+# ---- state: seed and truncation live in session_state and in the link -----------------------------
 
 def init_state():
-    if "gan_seed" in st.session_state:
+    ss = st.session_state
+    if "gan_seed" in ss:
         return
-    notes = []
-    seed, note = parse_int(url_param("seed"), random.randint(0, 99_999), 0, MAX_SEED, "seed")
-    notes.append(note)
-    trunc, note = parse_float(url_param("trunc"), DEFAULT_TRUNC, 0.1, 1.0, "trunc")
-    notes.append(note)
-    st.session_state.gan_seed = seed
-    st.session_state.gan_trunc = round(trunc * 20) / 20  # the slider's 0.05 grid
-    st.session_state.gan_seed_b = (seed + 1) % (MAX_SEED + 1)
-    st.session_state.gan_notes = [n for n in notes if n]
+    values, ss.gan_notes = read_link(LINK)
+    seed = values["seed"] if values["seed"] is not None else random.randint(0, 99_999)
+    ss.update(gan_seed=seed, gan_trunc=values["trunc"], grid_seed=(seed + 1) % (MAX_SEED + 1),
+              morph_a=seed, morph_b=(seed + 1) % (MAX_SEED + 1), shown_trunc=values["trunc"])
 
 
 def new_face():
@@ -93,63 +118,78 @@ def new_face():
 
 # ---- UI pieces ------------------------------------------------------------------------------------
 
-def controls_ui():
-    st.button("🎲 New face", on_click=new_face, type="primary", width="stretch")
-    st.number_input("Seed (share it, or type one to get its face back)", min_value=0, max_value=MAX_SEED,
-                    step=1, key="gan_seed")
-    st.slider("Truncation ψ", 0.1, 1.0, step=0.05, key="gan_trunc")
-    st.caption("Truncation scales the random input z toward its average: lower ψ gives cleaner, more "
-               "typical faces, ψ = 1 the full variety (and more failures).")
-    return int(st.session_state.gan_seed), float(st.session_state.gan_trunc)
-
-
-def main_face_ui(G, seed, trunc):
-    with st.spinner("Drawing the face…"):
-        face = faces(G, [seed], trunc)
-    big = upscale(face[0])
-    st.image(big, caption=f"seed {seed}, ψ = {trunc:g}: this face does not exist", width=BIG_PX,
+@st.fragment
+def face_ui(G):
+    """The controls, the face and D's opinion of it: what "New face" and the seed box rerun."""
+    ss = st.session_state
+    left, right = st.columns([3, 2], gap="large")
+    with right:
+        st.button("🎲 New face", on_click=new_face, type="primary", width="stretch")
+        st.number_input("Seed (share it, or type one to get its face back)", min_value=0, max_value=MAX_SEED,
+                        step=1, key="gan_seed")
+        st.slider("Truncation ψ", 0.1, 1.0, step=0.05, key="gan_trunc")
+        st.caption("Truncation scales the random input z toward its average: lower ψ gives cleaner, more "
+                   "typical faces, ψ = 1 the full variety (and more failures).")
+    seed, trunc = int(ss.gan_seed), float(ss.gan_trunc)
+    write_link(LINK, {"seed": seed, "trunc": trunc})
+    if trunc != ss.shown_trunc:  # ψ changes every face on the page, so the whole page reruns
+        ss.shown_trunc = trunc
+        st.rerun(scope="app")
+    face = faces(G, [seed], trunc)
+    with left:
+        big = upscale(face[0])
+        st.image(big, caption=f"seed {seed}, ψ = {trunc:g}: this face does not exist", width=BIG_PX,
                  output_format="PNG")  # PNG: JPEG would smear the fine detail
-    st.download_button("⬇️ Download PNG", png_bytes(big), file_name=f"genlab-face-seed{seed}-psi{trunc:g}.png",
-                       mime="image/png")
-    return face
-
-
-def discriminator_ui(face):
+        st.download_button("⬇️ Download PNG", png_bytes(big), file_name=f"genlab-face-seed{seed}-psi{trunc:g}.png",
+                           mime="image/png")
     D = _discriminator()
-    if D is None:
-        return
-    p = float(D.opinion(face)[0])
-    st.metric("The discriminator's opinion: real photo?", f"{p:.0%}")
-    st.caption("D is the network that was trained to tell real faces from G's fakes. At the end of training "
-               "neither wins, so its opinion of a single face is a weak signal, not a truth detector.")
+    if D is not None:
+        with right:
+            st.metric("The discriminator's opinion: real photo?", f"{opinion(D, model_id(D), seed, trunc, face):.0%}")
+            st.caption("D is the network that was trained to tell real faces from G's fakes. At the end of "
+                       "training neither wins, so its opinion of a single face is a weak signal, not a truth "
+                       "detector.")
 
 
-def grid_ui(G, seed, trunc):
-    seeds = [(seed + i) % (MAX_SEED + 1) for i in range(1, GRID_SEEDS + 1)]
-    with st.spinner("Drawing 16 faces…"):
-        batch = faces(G, seeds, trunc)
+def next_grid():
+    st.session_state.grid_seed = (st.session_state.grid_seed + GRID_SEEDS) % (MAX_SEED + 1)
+
+
+@st.fragment
+def grid_ui(G, trunc):
+    start = int(st.session_state.grid_seed)
+    seeds = tuple((start + i) % (MAX_SEED + 1) for i in range(GRID_SEEDS))
+    st.button(f"🎲 The next {GRID_SEEDS} seeds", on_click=next_grid)
+    batch = faces(G, seeds, trunc)
     cols = st.columns(8)
     for i, (s, img) in enumerate(zip(seeds, batch)):
         cols[i % 8].image(upscale(img, 128), caption=f"seed {s}", width="stretch", output_format="PNG")
 
 
-def morph_ui(G, seed, trunc):
+def morph_from_face():
+    st.session_state.morph_a = st.session_state.gan_seed
+
+
+@st.fragment
+def morph_ui(G, trunc):
     import torch
 
     from genlib.gan import slerp
 
-    st.number_input("Morph to seed", min_value=0, max_value=MAX_SEED, step=1, key="gan_seed_b")
-    seed_b = int(st.session_state.gan_seed_b)
-    z0, z1 = G.latents(1, seed=seed, truncation=trunc), G.latents(1, seed=seed_b, truncation=trunc)
+    a_col, b_col, use_col = st.columns([2, 2, 3], vertical_alignment="bottom")
+    seed_a = int(a_col.number_input("Seed A", min_value=0, max_value=MAX_SEED, step=1, key="morph_a"))
+    seed_b = int(b_col.number_input("Morph to seed B", min_value=0, max_value=MAX_SEED, step=1, key="morph_b"))
+    use_col.button("Seed A = the face above", on_click=morph_from_face)
+    z0, z1 = G.latents(1, seed=seed_a, truncation=trunc), G.latents(1, seed=seed_b, truncation=trunc)
     left, right = st.columns(2)
     with left:
         t = st.slider("From seed A (0) to seed B (1)", 0.0, 1.0, 0.5, step=0.05, key="gan_t")
-        st.image(upscale(G.generate(slerp(z0, z1, t))[0], 256), caption=f"{seed} → {seed_b} at t = {t:g}", output_format="PNG")
+        st.image(upscale(G.generate(slerp(z0, z1, t))[0], 256), caption=f"{seed_a} → {seed_b} at t = {t:g}",
+                 output_format="PNG")
     with right:
         if st.toggle("Play as an animation", key="gan_animate"):
             with st.spinner("Rendering the morph…"):
-                ts = torch.linspace(0, 1, 20)
-                frames = G.generate(slerp(z0, z1, ts))
+                frames = G.generate(slerp(z0, z1, torch.linspace(0, 1, 20)))
                 ims = [upscale(f, 256) for f in torch.cat([frames, frames.flip(0)])]  # there and back
                 buf = io.BytesIO()
                 ims[0].save(buf, format="GIF", save_all=True, append_images=ims[1:], duration=80, loop=0)
@@ -158,24 +198,26 @@ def morph_ui(G, seed, trunc):
                "line would cut through its low-norm middle, where the faces go bland.")
 
 
-def nearest_ui(face):
-    st.caption("The lecture's check: is each sample just a copy of a training image? Here are the closest "
+@st.fragment
+def nearest_ui(G):
+    st.caption("The lecture's check: is a sample just a copy of a training image? Here are the closest "
                "training faces in pixel distance (L2 over 64×64×3 values in [0, 1]).")
     if not _face_data_present():
         st.caption("The UTKFace data is not on this machine (set `GENLAB_DATA`), so this check is hidden.")
         return
-    if not st.toggle("Find the nearest training faces", key="gan_nn"):
+    ss = st.session_state
+    if st.button(f"Search for the face above (seed {ss.gan_seed})"):
+        ss.nearest_of = (int(ss.gan_seed), float(ss.gan_trunc))
+    if "nearest_of" not in ss:
         return
-    from genlib.gan import to_uint8_hwc
-    from genlib.metrics import nearest_neighbours
-
-    x, flat = _training_faces()
-    with st.spinner("Searching 22,151 training faces…"):
-        d, idx = nearest_neighbours(face.reshape(1, -1) * 255, flat, k=5, chunk=2048)
+    seed, trunc = ss.nearest_of
+    face = faces(G, [seed], trunc)
+    with st.spinner(f"Searching {len(_training_faces()):,} training faces…"):
+        d, idx = nearest(model_id(G), seed, trunc, face)
     cols = st.columns(6)
-    cols[0].image(upscale(face[0], 128), caption="generated", width="stretch", output_format="PNG")
-    for c, dist, i in zip(cols[1:], d[0], idx[0]):
-        c.image(x[i], caption=f"train #{i}, distance {dist / 255:.1f}", width="stretch", output_format="PNG")
+    cols[0].image(upscale(face[0], 128), caption=f"seed {seed}, ψ = {trunc:g}", width="stretch", output_format="PNG")
+    for c, dist, i in zip(cols[1:], d, idx):
+        c.image(_training_faces()[i], caption=f"train #{i}, distance {dist:.1f}", width="stretch", output_format="PNG")
     st.caption("Real test faces are typically about as far from their nearest training face as these: "
                "see the memorisation numbers in the model card.")
 
@@ -187,15 +229,14 @@ def lecture_ui(G):
             "play the minimax game of the lecture:\n\n"
             "$$\\min_{G}\\max_{D}\\; \\mathbb{E}_{x\\sim p_{data}}\\log D(x) + "
             "\\mathbb{E}_{z\\sim p(z)}\\log(1 - D(G(z)))$$\n\n"
-            "- the **generator** G turns random noise z (128 numbers, fixed by the seed) into a 64×64 face, "
-            "trying to fool D;\n"
+            f"- the **generator** G turns random noise z ({G.z_dim} numbers, fixed by the seed) into a 64×64 "
+            "face, trying to fool D;\n"
             "- the **discriminator** D looks at real UTKFace photos and G's fakes and outputs the probability "
             "that an image is real.\n\n"
             "This G was trained here on one CPU core (DCGAN layers, spectral norm in D, non-saturating loss, "
             "an exponential moving average of G's weights). The lecture's *nearest neighbour from training "
-            "set* slide is the check below: a GAN that copied its data would show near-identical training faces.")
-        card = getattr(G, "card", None) or {}
-        m = card.get("metrics", {})
+            "set* slide is the check above: a GAN that copied its data would show near-identical training faces.")
+        m = (getattr(G, "card", None) or {}).get("metrics", {})
         if m.get("fid_utk"):
             st.json({"FID-UTK": m["fid_utk"], "memorisation": m.get("memorisation")}, expanded=False)
         st.caption("Training data: UTKFace (Zhang, Song & Qi, CVPR 2017), non-commercial research and education "
@@ -211,24 +252,16 @@ def main():
         st.stop()
     init_state()
     show_notes(st.session_state.gan_notes)
-
-    left, right = st.columns([3, 2], gap="large")
-    with right:
-        seed, trunc = controls_ui()
-    st.query_params["seed"] = str(seed)
-    st.query_params["trunc"] = f"{trunc:g}"
-    with left:
-        face = main_face_ui(G, seed, trunc)
-    with right:
-        discriminator_ui(face)
-
-    tab_grid, tab_morph, tab_nn = st.tabs(["16 faces", "Morph between two seeds", "Nearest training faces"])
+    face_ui(G)
+    trunc = float(st.session_state.gan_trunc)
+    tab_grid, tab_morph, tab_nn = st.tabs([f"{GRID_SEEDS} more faces", "Morph between two seeds",
+                                           "Nearest training faces"])
     with tab_grid:
-        grid_ui(G, seed, trunc)
+        grid_ui(G, trunc)
     with tab_morph:
-        morph_ui(G, seed, trunc)
+        morph_ui(G, trunc)
     with tab_nn:
-        nearest_ui(face)
+        nearest_ui(G)
     lecture_ui(G)
 
 

@@ -1,6 +1,8 @@
 """PixelCNN completion: hide part of a test digit, sample completions pixel by pixel, see p(x_i | x_<i).
 
-Thin UI over genlib.pixelcnn: read the controls (mirrored in the URL), complete, draw.
+Thin UI over genlib.pixelcnn: read the controls (mirrored in the link), complete, draw. The controls come
+first (they need no model), the completions after them; completions and timings are kept for every
+visitor (same setting, same pixels), and the probability map and the timing run as fragments.
 """
 from __future__ import annotations
 
@@ -13,7 +15,7 @@ import torch
 
 from genlib import data, pixelcnn
 from genlib.metrics import bits_per_dim
-from pages._shared import load_model, parse_choice, parse_int, show_notes, url_param
+from pages._shared import Param, load_model, read_link, server_lock, shared_store, show_notes, write_link
 
 MODEL = "pixelcnn-mnist"
 MASK_LABELS = {"bottom": "bottom half", "right": "right half", "box": "a box", "rows": "some rows"}
@@ -29,6 +31,13 @@ def digits():
     return x, y
 
 
+def link_table(n_digits: int) -> list[Param]:
+    return [Param("digit", int, 0, 0, n_digits - 1), Param("mask", str, "bottom", choices=tuple(MASK_LABELS)),
+            Param("start", int, None, 0, 28), Param("end", int, None, 0, 28),  # None: the mask's default
+            Param("n", int, 4, 1, MAX_N), Param("seed", int, 0, 0, 2**31 - 1),
+            Param("paint", str, "0", choices=("0", "1"))]
+
+
 def binarized(index: int) -> torch.Tensor:
     """Test digit `index` as a fixed binary image [1,1,28,28] (its own seed: same link, same picture)."""
     x, _ = digits()
@@ -36,30 +45,22 @@ def binarized(index: int) -> torch.Tensor:
 
 
 def read_url() -> list:
-    """Seed the controls from the link, once per session; returns notes about bad values."""
+    """Seed the controls from the link, once per session; returns notes about values not taken."""
     if st.session_state.get("pc_ready"):
         return []
-    notes = []
-    n_digits = len(digits()[0])
-    digit, note = parse_int(url_param("digit"), 0, 0, n_digits - 1, "digit"); notes.append(note)
-    mask, note = parse_choice(url_param("mask"), list(MASK_LABELS), "bottom", "mask"); notes.append(note)
-    d0, d1 = DEFAULT_EXTENT[mask]
-    start, note = parse_int(url_param("start"), d0, 0, 28, "start"); notes.append(note)
-    end, note = parse_int(url_param("end"), d1, 0, 28, "end"); notes.append(note)
-    if mask in ("bottom", "right"):
-        end = 28
+    v, notes = read_link(link_table(len(digits()[0])))
+    d0, d1 = DEFAULT_EXTENT[v["mask"]]
+    start = d0 if v["start"] is None else v["start"]
+    end = 28 if v["mask"] in ("bottom", "right") else d1 if v["end"] is None else v["end"]
     if start >= end:
-        notes.append(f"That mask (`start={start}`, `end={end}`) hides nothing; hiding {d0}..{d1 - 1} instead.")
+        notes.append(f"That mask (start {start}, end {end}) hides nothing; hiding {d0}..{d1 - 1} instead.")
         start, end = d0, d1
-    elif mask in ("bottom", "right") and start == 0:
+    elif v["mask"] in ("bottom", "right") and start == 0:
         notes.append(f"That mask hides every pixel (unconditional sampling, no completion); hiding from "
                      f"{d0} instead.")
         start = d0
-    n, note = parse_int(url_param("n"), 4, 1, MAX_N, "n"); notes.append(note)
-    seed, note = parse_int(url_param("seed"), 0, 0, 2**31 - 1, "seed"); notes.append(note)
-    paint, note = parse_choice(url_param("paint"), ["0", "1"], "0", "paint"); notes.append(note)
-    st.session_state.update(pc_digit=digit, pc_mask=mask, pc_start=start, pc_range=(start, end), pc_n=n,
-                            pc_seed=seed, pc_paint=paint == "1", pc_ready=True)
+    st.session_state.update(pc_digit=v["digit"], pc_mask=v["mask"], pc_start=start, pc_range=(start, end),
+                            pc_n=v["n"], pc_seed=v["seed"], pc_paint=v["paint"] == "1", pc_ready=True)
     return notes
 
 
@@ -110,11 +111,12 @@ def to_rgb(img: torch.Tensor, known: torch.Tensor, hide: bool = False) -> np.nda
 
 
 def complete_ui(model, x, known, n, seed, paint, setting):
-    """n completions of x, cached per setting (painting once when it is on); progress bar, live frames."""
+    """n completions of x, kept for every visitor per setting (painting once when it is on); progress bar,
+    live frames."""
     key = (model.card.get("sha256"), *setting, n, seed, paint)
-    cache = st.session_state.setdefault("pc_cache", {})
-    if key in cache:
-        return cache[key]
+    store = shared_store("pixelcnn completions", 64)  # 64 x 8 x 784 floats: 1.6 MB at most
+    if (done := store.get(key)) is not None:
+        return done
     bar = st.progress(0.0, text="Sampling…")
     frame = st.empty()
     total_rows = int((~known[0, 0]).any(1).sum())
@@ -134,18 +136,27 @@ def complete_ui(model, x, known, n, seed, paint, setting):
                              paint=show_frame if paint else None)
     bar.empty()
     frame.empty()
-    cache[key] = out
+    store.put(key, out)
     return out
 
 
-def probability_ui(model, images: dict):
+@st.cache_data(max_entries=64, show_spinner=False)
+def beliefs(_model, _images: dict, key: tuple) -> tuple[dict, dict]:
+    """({name: p(x_i = 1 | x_<i) map [28,28]}, {name: NLL in nats}) for the images of completion `key`,
+    in one batched network pass each."""
+    batch = torch.stack(list(_images.values()))
+    with torch.inference_mode():
+        prob = _model.probability_map(batch)[:, 0].numpy()
+        nll = (-_model.log_prob(batch)).tolist()
+    return dict(zip(_images, prob)), dict(zip(_images, nll))
+
+
+@st.fragment
+def probability_ui(model, images: dict, key: tuple):
     st.subheader("What the model believes: p(x_i = 1 | x_<i) for every pixel")
     choice = st.selectbox("Image", list(images), key="pc_prob_image")
-    img = images[choice]
-    with torch.inference_mode():
-        prob = model.probability_map(img[None])[0, 0].numpy()
-        nll = -model.log_prob(img[None]).item()
-    fig = go.Figure(go.Heatmap(z=prob, zmin=0, zmax=1, colorscale="Viridis",
+    prob, nlls = beliefs(model, images, key)
+    fig = go.Figure(go.Heatmap(z=prob[choice], zmin=0, zmax=1, colorscale="Viridis",
                                colorbar={"title": "p(x=1)"},
                                hovertemplate="row %{y}, column %{x}<br>p(ink) = %{z:.3f}<extra></extra>"))
     fig.update_yaxes(autorange="reversed", scaleanchor="x", constrain="domain")
@@ -154,18 +165,17 @@ def probability_ui(model, images: dict):
     with c1:
         st.plotly_chart(fig, width="stretch")
     with c2:
-        st.metric("Negative log-likelihood", f"{nll:.1f} nats")
-        st.metric("Bits per dimension", f"{bits_per_dim(nll):.4f}")
+        st.metric("Negative log-likelihood", f"{nlls[choice]:.1f} nats")
+        st.metric("Bits per dimension", f"{bits_per_dim(nlls[choice]):.4f}")
         st.caption("−log p(x) = −Σ_i log p(x_i | x_<i): the sum, over all 784 pixels, of how surprised the "
                    "model is by each pixel given the pixels before it (raster order). One network pass gives "
                    "all 784 conditionals at once, which is why training and scoring are fast.")
-        with torch.inference_mode():
-            rows = [{"image": name, "NLL (nats)": round(-model.log_prob(im[None]).item(), 1)}
-                    for name, im in images.items()]
-        st.dataframe(rows, hide_index=True, width="stretch")
+        st.dataframe([{"image": name, "NLL (nats)": round(v, 1)} for name, v in nlls.items()],
+                     hide_index=True, width="stretch")
 
 
-def speed_ui(model, x, known, seed):
+@st.fragment
+def speed_ui(model, x, known, seed, setting):
     st.subheader("Why sampling is slow, and how to make it fast")
     st.markdown(
         "Each pixel can be sampled only after every pixel before it: **sampling is sequential**. The naive "
@@ -175,22 +185,32 @@ def speed_ui(model, x, known, seed):
     info = model.card.get("benchmark")
     if info:
         st.caption(f"Measured with `{info.get('command')}`: {info.get('summary')}")
-    if st.button("Measure naive vs fast on this digit", key="pc_measure"):
-        with st.spinner("Timing the naive sampler (seconds)…"):
-            t0 = time.perf_counter()
-            naive = model.complete(x, known, seed=seed, method="naive")
-            t_naive = time.perf_counter() - t0
-            t0 = time.perf_counter()
-            fast = model.complete(x, known, seed=seed, method="fast")
-            t_fast = time.perf_counter() - t0
-        st.session_state.pc_speed = (t_naive, t_fast, bool(torch.equal(naive, fast)), int((~known).sum()))
-    if "pc_speed" in st.session_state:
-        t_naive, t_fast, same, pixels = st.session_state.pc_speed
+    # A naive run takes seconds of a core: each setting is timed once for everyone, one timing at a time.
+    key = (model.card.get("sha256"), *setting, seed)
+    timings = shared_store("pixelcnn timings", 32)
+    if st.button("Measure naive vs fast on this digit", key="pc_measure") and timings.get(key) is None:
+        lock = server_lock("pixelcnn timing")
+        if not lock.acquire(blocking=False):
+            st.info("Another visitor is timing the samplers right now; try again in a few seconds.", icon="⏳")
+            return
+        try:
+            with st.spinner("Timing the naive sampler (seconds)…"):
+                t0 = time.perf_counter()
+                naive = model.complete(x, known, seed=seed, method="naive")
+                t_naive = time.perf_counter() - t0
+                t0 = time.perf_counter()
+                fast = model.complete(x, known, seed=seed, method="fast")
+                t_fast = time.perf_counter() - t0
+            timings.put(key, (t_naive, t_fast, bool(torch.equal(naive, fast)), int((~known).sum())))
+        finally:
+            lock.release()
+    if (measured := timings.get(key)) is not None:
+        t_naive, t_fast, same, pixels = measured
         c1, c2, c3 = st.columns(3)
         c1.metric("Naive", f"{t_naive:.2f} s", help=f"{pixels} hidden pixels, one full network pass each")
         c2.metric("Fast (exact)", f"{t_fast:.2f} s")
         c3.metric("Speed-up", f"{t_naive / max(t_fast, 1e-9):.1f}x", help="identical samples: " + str(same))
-        st.caption(f"Identical samples: **{same}**.")
+        st.caption(f"Identical samples: **{same}**. Timed once for this setting on this server.")
 
 
 def main():
@@ -199,21 +219,21 @@ def main():
                 "product of one-pixel conditionals in raster order, each a Bernoulli whose parameter a "
                 "masked CNN computes from the pixels before it.")
     st.latex(r"p(\mathbf{x}) = \prod_{i=1}^{784} p(x_i \mid x_1, \dots, x_{i-1})")
-    notes = read_url()
-    model = load_model(MODEL)
-    if model is None:
-        st.stop()
-    show_notes(notes)
+    show_notes(read_url())
     digit, mask, start, end, n, seed, paint = controls_ui()
     if start >= end:  # a range slider can close to nothing
         show_notes([f"That range hides nothing; hiding {DEFAULT_EXTENT[mask][0]}..{DEFAULT_EXTENT[mask][1] - 1}."])
         start, end = DEFAULT_EXTENT[mask]
-    st.query_params.from_dict({"digit": digit, "mask": mask, "start": start, "end": end, "n": n,
-                               "seed": seed, "paint": int(paint)})
+    write_link(link_table(len(digits()[0])), {"digit": digit, "mask": mask, "start": start, "end": end, "n": n,
+                                              "seed": seed, "paint": str(int(paint))})
+    model = load_model(MODEL)
+    if model is None:
+        st.stop()
 
     x = binarized(digit)
     known = known_mask(mask, start, end)
-    out = complete_ui(model, x, known, n, seed, paint, (digit, mask, start, end))
+    setting = (digit, mask, start, end)
+    out = complete_ui(model, x, known, n, seed, paint, setting)
     st.subheader(f"{n} completion{'s' if n > 1 else ''} (seed {seed})")
     st.image([to_rgb(x[0], torch.ones_like(known[0])), to_rgb(x[0], known[0], hide=True)]
              + [to_rgb(im, known[0]) for im in out],
@@ -222,12 +242,12 @@ def main():
     st.caption("White: known pixels. Orange on blue: pixels the model sampled. Same seed, same completions.")
 
     images = {"original": x[0]} | {f"completion {i + 1}": im for i, im in enumerate(out)}
-    probability_ui(model, images)
-    speed_ui(model, x, known, seed)
+    probability_ui(model, images, (model.card.get("sha256"), *setting, n, seed))
+    speed_ui(model, x, known, seed, setting)
     metrics = model.card.get("metrics", {})
     if "test_nll_nats" in metrics:
         st.caption(f"This model: {metrics['test_nll_nats']:.2f} nats ({metrics.get('test_bits_per_dim', 0):.4f} "
-                   f"bits/dim) on the 10,000 binarized MNIST test images. Published: PixelCNN 81.30, PixelRNN "
+                   f"bits/dim) on the {metrics.get('eval_images') or 10_000:,} binarized MNIST test images. Published: PixelCNN 81.30, PixelRNN "
                    f"79.20 nats (van den Oord et al. 2016). Trained with `{model.card.get('command')}`.")
 
 

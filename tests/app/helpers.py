@@ -26,10 +26,10 @@ def save_tiny_models(folder: Path, names=None) -> list[str]:
     """Tiny random versions of the models the demo pages load, saved into `folder`; returns their names."""
     from genlib import gan, pixelcnn, vae
 
-    cards = {"licence": "test", "command": "tests", "seed": 0, "steps": 0}
+    cards = {"licence": "test", "command": "tests", "seed": 0, "steps": 0, "wall_time_s": 0.0}
     made = []
 
-    def save(model, name, family, cfg, dataset="test", **card):
+    def save(model, name, family, cfg, dataset="utkface64", **card):
         if names is None or name in names:
             zoo.save(model, name, {"family": family, "config": cfg, "dataset": dataset, **cards, **card}, folder)
             made.append(name)

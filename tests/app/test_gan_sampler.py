@@ -4,32 +4,25 @@ from pathlib import Path
 
 import pytest
 import streamlit as st
-import torch
 from streamlit.testing.v1 import AppTest
 
-import genlib
 from genlib import zoo
-from genlib.gan import build
+from tests.app.helpers import notes_text, save_tiny_models
 
 ROOT = Path(__file__).resolve().parents[2]
 PAGE = str(ROOT / "pages" / "gan_sampler.py")
 
 
-def _card(net):
-    return {"family": "gan", "config": {"net": net, "z_dim": 128, "ngf": 8, "ndf": 8}, "dataset": "random test net",
-            "licence": "test", "command": "tests", "seed": 0, "steps": 0}
-
-
 @pytest.fixture
 def tiny_weights(tmp_path, monkeypatch):
-    torch.manual_seed(0)
-    genlib.save(build({"net": "G", "ngf": 8}), "gan-faces", _card("G"), weights_dir=tmp_path, fp16=True)
-    genlib.save(build({"net": "D", "ndf": 8}), "gan-faces-d", _card("D"), weights_dir=tmp_path, fp16=True)
+    save_tiny_models(tmp_path, {"gan-faces", "gan-faces-d"})
     monkeypatch.setattr(zoo, "WEIGHTS_DIR", tmp_path)
     monkeypatch.setenv("GENLAB_DATA", str(tmp_path / "no-data"))  # keep the nearest-faces search out of it
     st.cache_resource.clear()
+    st.cache_data.clear()
     yield tmp_path
     st.cache_resource.clear()
+    st.cache_data.clear()
 
 
 def run(query=None) -> AppTest:
@@ -57,6 +50,7 @@ def test_page_draws_a_face_and_new_face_changes_the_seed(tiny_weights):
     assert seeds - {first}
     assert at.query_params["seed"] == str(seed_of(at))
     assert any("discriminator" in m.label.lower() for m in at.metric)
+    assert "128 numbers" in " ".join(e.value for e in at.markdown)  # read from G.z_dim
 
 
 def test_seed_and_truncation_come_from_the_url(tiny_weights):
@@ -73,12 +67,12 @@ def test_seed_and_truncation_come_from_the_url(tiny_weights):
     ({"seed": "7", "trunc": "3"}, 7, 1.0, "outside"),
     ({"seed": "7", "trunc": "nan"}, 7, 0.8, "not a finite number"),
     ({"seed": "7", "trunc": "x"}, 7, 0.8, "not a number"),
+    ({"seed": "7", "trunc": "0.33"}, 7, 0.35, "not offered here"),
 ])
 def test_bad_url_input_gives_a_note_and_a_sensible_value(tiny_weights, query, seed, trunc, words):
     at = run(query)
     assert not at.exception, [e.message for e in at.exception]
-    notes = " ".join(i.value for i in at.info)
-    assert words in notes
+    assert words in notes_text(at)
     if seed is not None:
         assert seed_of(at) == seed
     assert 0 <= seed_of(at) <= 2**31 - 1
@@ -97,6 +91,7 @@ def test_missing_weights_show_the_loader_message(tmp_path, monkeypatch):
 
 def test_morph_animation_renders(tiny_weights):
     at = run({"seed": "3"})
+    assert at.number_input(key="morph_a").value == 3 and at.number_input(key="morph_b").value == 4
     at.toggle(key="gan_animate").set_value(True).run()
     assert not at.exception
     assert at.slider(key="gan_t").value == pytest.approx(0.5)

@@ -7,6 +7,7 @@ import torch
 from streamlit.testing.v1 import AppTest
 
 from genlib import pixelcnn, zoo
+from tests.app.helpers import notes_text
 
 ROOT = Path(__file__).resolve().parents[2]
 PAGE = str(ROOT / "pages" / "pixelcnn_completion.py")
@@ -32,7 +33,7 @@ def run(params=None) -> AppTest:
 
 
 def notes(at) -> str:
-    return " ".join(i.value for i in at.info)
+    return notes_text(at)
 
 
 def test_page_shows_completions_probability_map_and_nll(tiny_weights):
@@ -94,3 +95,21 @@ def test_missing_weights_show_how_to_train(tmp_path, monkeypatch):
     assert not at.exception, [e.message for e in at.exception]
     errors = " ".join(e.value for e in at.error)
     assert "not installed" in errors and "python -m genlib.train pixelcnn" in errors
+
+
+def test_timing_runs_once_per_setting_and_one_at_a_time(tiny_weights):
+    """The naive sampler takes seconds of a core: while someone else times it, a click says so instead of
+    starting a second run; a measured setting is shown to everyone without measuring again."""
+    from pages._shared import server_lock
+
+    at = run({"seed": "2", "n": "1"})
+    lock = server_lock("pixelcnn timing")
+    with lock:
+        at.button(key="pc_measure").click().run()
+    assert "Another visitor is timing" in notes(at)
+    assert not [m for m in at.metric if m.label == "Naive"]
+    at.button(key="pc_measure").click().run()
+    assert [m.label for m in at.metric][-3:] == ["Naive", "Fast (exact)", "Speed-up"]
+    other = run({"seed": "2", "n": "1"})  # another visitor, same digit, mask and seed: no click needed
+    assert [m.label for m in other.metric][-3:] == ["Naive", "Fast (exact)", "Speed-up"]
+    assert [m.value for m in other.metric][-3:] == [m.value for m in at.metric][-3:]
