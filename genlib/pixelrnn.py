@@ -42,9 +42,9 @@ PUBLISHED_NLL = {"Diagonal BiLSTM, 7 layers (van den Oord et al. 2016, Table 4)"
                  "PixelCNN (same paper)": 81.30}
 
 
-def _lstm_cell(gates, c_prev):
-    """gates [..., 4h, *] in the order (i, f, o, g) along dim 1; float32 whatever the autocast dtype."""
-    i, f, o, g = gates.float().chunk(4, 1)
+def _lstm_cell(gates, c_prev, dim: int = 1):
+    """gates with 4h entries in the order (i, f, o, g) along `dim`; float32 whatever the autocast dtype."""
+    i, f, o, g = gates.float().chunk(4, dim)
     c = torch.sigmoid(f) * c_prev + torch.sigmoid(i) * torch.tanh(g)
     return torch.sigmoid(o) * torch.tanh(c), c
 
@@ -78,9 +78,10 @@ class RowLSTMLayer(nn.Module):
         gates_in = self.input_to_state(F.pad(x, (1, 0)))                   # [n,4h,H,W], whole image at once
         h = c = x.new_zeros(n, self.hidden, cols, dtype=torch.float32)      # the (zero) row above row 0
         hs, cs = [], []
-        for r in range(rows):
+        # unbind, not gates_in[:, :, r]: each indexing op would back-propagate a whole zero-filled map
+        for row_gates in gates_in.unbind(2):
             ss = self.state_to_state(h.to(gates_in.dtype))                 # [n,4h,W] from the row above
-            h, c = _lstm_cell(gates_in[:, :, r].float() + ss.float(), c)    # [n,h,W], float32
+            h, c = _lstm_cell(row_gates.float() + ss.float(), c)            # [n,h,W], float32
             hs.append(h)
             cs.append(c)
         h_map = torch.stack(hs, 2)
@@ -105,23 +106,29 @@ class DiagonalBiLSTMLayer(nn.Module):
         n, _, rows, cols = x.shape
         hid = self.hidden
         gates = self.input_to_state(x)                                                  # [n,8h,H,W]
-        gates = torch.cat([gates[:, :4 * hid], gates[:, 4 * hid:].flip(3)], 1)          # right: flipped
-        gates = skew(gates).permute(3, 0, 1, 2).contiguous()                           # [W+H-1,n,8h,H]
+        gates = torch.cat([gates[:, :4 * hid], gates[:, 4 * hid:].flip(3)])             # [2n,4h,H,W], right flipped
+        gates = skew(gates).view(2, n, 4 * hid, rows, -1).permute(4, 0, 1, 3, 2)       # [W+H-1,2,n,H,4h]
+        # the 2x1 state-to-state conv of both directions as one batched matmul on [above, left] rows:
+        # (bmm instead of a grouped conv1d: 5x faster backward on this CPU for these tiny maps)
+        w_ss = self.state_to_state.weight.view(2, 4 * hid, hid, 2).permute(0, 3, 2, 1).reshape(2, 2 * hid, 4 * hid)
+        b_ss = self.state_to_state.bias.view(2, 1, 4 * hid)
         # states outside the image (the skew's padding) are kept at zero, as the fast sampler assumes
         inside = skew(x.new_ones(1, 1, rows, cols, dtype=torch.float32))[0, 0]          # [H,W+H-1]
-        h = c = x.new_zeros(n, 2 * hid, rows, dtype=torch.float32)                     # column -1
+        h = c = x.new_zeros(2, n, rows, hid, dtype=torch.float32)                      # column -1
         hs, cs = [], []
-        for j in range(len(gates)):
-            ss = self.state_to_state(F.pad(h.to(gates.dtype), (1, 0)))                 # [n,8h,H]
-            g = (gates[j].float() + ss.float()).reshape(n * 2, 4 * hid, rows)          # per direction
-            h, c = _lstm_cell(g, c.reshape(n * 2, hid, rows))
-            h = h.reshape(n, 2 * hid, rows) * inside[:, j]
-            c = c.reshape(n, 2 * hid, rows) * inside[:, j]
+        for j, column_gates in enumerate(gates.unbind(0)):  # unbind: see RowLSTMLayer.trace
+            above = F.pad(h, (0, 0, 1, 0))[:, :, :rows]                                 # row r: h of row r-1
+            taps = torch.cat([above, h], 3).view(2, n * rows, 2 * hid)                  # [2,nH,2h]
+            ss = torch.baddbmm(b_ss, taps, w_ss).view(2, n, rows, 4 * hid)
+            h, c = _lstm_cell(column_gates.float() + ss.float(), c, dim=3)               # [2,n,H,h]
+            h, c = h * inside[:, j, None], c * inside[:, j, None]
             hs.append(h)
             cs.append(c)
-        h_map, c_map = unskew(torch.stack(hs, 3), cols), unskew(torch.stack(cs, 3), cols)  # [n,2h,H,W]
-        h_left, c_left = h_map[:, :hid], c_map[:, :hid]
-        h_right, c_right = h_map[:, hid:].flip(3), c_map[:, hid:].flip(3)
+        # [W+H-1,2,n,H,h] -> [2n,h,H,W+H-1] -> unskewed [2,n,h,H,W]
+        h_map, c_map = (unskew(torch.stack(t, 4).permute(0, 1, 3, 2, 4).reshape(2 * n, hid, rows, -1), cols)
+                        .view(2, n, hid, rows, cols) for t in (hs, cs))
+        h_left, c_left = h_map[0], c_map[0]
+        h_right, c_right = h_map[1].flip(3), c_map[1].flip(3)
         shifted = F.pad(h_right, (0, 0, 1, 0))[:, :, :rows]                             # down one row
         return x + self.up((h_left + shifted).to(x.dtype)), h_left, c_left, h_right, c_right
 

@@ -7,6 +7,7 @@ FAMILIES = {
     "classifier": "the face classifier behind FID-UTK -> weights/faces-classifier",
     "vae": "VAEs and the plain autoencoder (MNIST / Fashion-MNIST)",
     "pixelcnn": "the PixelCNN on binarized MNIST -> weights/pixelcnn-mnist",
+    "pixelrnn": "a PixelRNN (--variant row|diag) on binarized MNIST -> weights/pixelrnn-<variant>-mnist",
 }
 
 

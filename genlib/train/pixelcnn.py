@@ -30,8 +30,7 @@ PUBLISHED = {"PixelCNN (van den Oord et al. 2016)": 81.30, "PixelRNN, Row LSTM/D
 
 
 def add_arguments(p):
-    # Runs are planned by wall time (--minutes) on this CPU; the step default is only a cap.
-    add_common_arguments(p, default_name="pixelcnn-mnist", default_steps=200000, default_batch=64)
+    add_common_autoregressive_arguments(p, default_name="pixelcnn-mnist")
     # 96 x 8 with the paper's C/2 bottleneck. Session 1's 48 x 6 flattened at ~90.6 nats (train monitor)
     # after 4 epochs, capacity-bound; 64 x 8 in fp32 reached 88.06 in 6 epochs. bf16 autocast made every
     # shape ~3x faster, which buys the wider model ~25 epochs in the budget (docs/notes/issue-7.md).
@@ -40,6 +39,15 @@ def add_arguments(p):
     p.add_argument("--hidden", type=int, default=None, help="width inside each block (default C/2, the paper's)")
     p.add_argument("--blocks", type=int, default=8, help="residual blocks: receptive field 3 + blocks rows up")
     p.add_argument("--head", type=int, default=96, help="width of the 1x1 output layer")
+    p.add_argument("--add-blocks", type=int, default=0, metavar="N",
+                   help="with --init: append N residual blocks that start as the identity (output conv zero), so "
+                        "training continues the installed model's exact function with more depth")
+
+
+def add_common_autoregressive_arguments(p, default_name):
+    """The options of every autoregressive trainer (PixelCNN, PixelRNN): schedule, precision, checkpoints."""
+    # Runs are planned by wall time (--minutes) on this CPU; the step default is only a cap.
+    add_common_arguments(p, default_name=default_name, default_steps=200000, default_batch=64)
     p.add_argument("--lr", type=float, default=2e-3, help="peak Adam learning rate (after warm-up)")
     p.add_argument("--warmup", type=int, default=200, help="linear warm-up steps")
     p.add_argument("--minutes", type=float, default=145, help="time budget: the cosine ends at this wall time "
@@ -54,9 +62,6 @@ def add_arguments(p):
                    help="start a new run from the weights of an installed model (its shape too), loaded like the "
                         "app loads it (safetensors, sha256 checked) from the weights folder; the optimizer and the "
                         "schedule start afresh. For continuing across machines, where runs/ is not kept")
-    p.add_argument("--add-blocks", type=int, default=0, metavar="N",
-                   help="with --init: append N residual blocks that start as the identity (output conv zero), so "
-                        "training continues the installed model's exact function with more depth")
     p.add_argument("--export", action="store_true",
                    help="no training: evaluate the latest checkpoint and write weights + card from it")
 
@@ -111,6 +116,17 @@ def _lr(args, step: int, progress: float) -> float:
 
 
 def main(args):
+    from genlib import pixelcnn
+
+    config = {"channels": args.channels, "blocks": args.blocks, "head": args.head, "hidden": args.hidden}
+    if args.dry_run:
+        config = {"channels": 8, "blocks": 1, "head": 8, "hidden": None}
+    return train(args, family="pixelcnn", build=pixelcnn.build, config=config, published=PUBLISHED)
+
+
+def train(args, family: str, build, config: dict, published: dict):
+    """The autoregressive trainer shared by the PixelCNN and the PixelRNNs (genlib/train/pixelrnn.py): any
+    model with logits = model(x) on binary [n,1,28,28] images; `build(config)` makes it."""
     import torch
 
     from genlib import pixelcnn, zoo
@@ -118,26 +134,27 @@ def main(args):
 
     torch.set_num_threads(args.threads) if args.threads > 0 else None
     if args.dry_run:
-        args.channels, args.blocks, args.head, args.hidden, args.steps, args.batch_size = 8, 1, 8, None, 2, 8
+        args.steps, args.batch_size = 2, 8
     out_dir = args.out_dir or (run_dir(args.name, True) if args.dry_run else None)
     rdir = run_dir(args.name, args.dry_run)
     ckpt_path = rdir / "checkpoint.pt"
-    config = {"channels": args.channels, "blocks": args.blocks, "head": args.head, "hidden": args.hidden}
 
     initialised_from, start = None, None
     if args.init and not (args.resume or args.export):
         start = zoo.load(args.init, weights_dir=out_dir)
         initialised_from = {"name": args.init, "sha256": start.card["sha256"],
                             "test_nll_nats": start.card.get("metrics", {}).get("test_nll_nats"),
-                            **({"added_identity_blocks": args.add_blocks} if args.add_blocks else {})}
+                            **({"added_identity_blocks": args.add_blocks} if getattr(args, "add_blocks", 0) else {})}
         config = start.config
 
     torch.manual_seed(args.seed)
-    model = pixelcnn.build(config)
+    model = build(config)
+    add_blocks = getattr(args, "add_blocks", 0)
     if start is not None:
         model.load_state_dict(start.state_dict())
-        model.add_identity_blocks(args.add_blocks)
-    elif args.add_blocks:
+        if add_blocks:
+            model.add_identity_blocks(add_blocks)
+    elif add_blocks:
         raise SystemExit("--add-blocks grows an installed model at the start of a new run: give it with --init "
                          "NAME, without --resume or --export")
     config = model.config  # with the block width filled in (default C/2)
@@ -156,7 +173,7 @@ def main(args):
         resumed_with = ck.get("resumed_with", []) + ([command_string(args)] if args.resume else [])
         if args.export:  # describe the run's own schedule, not this command's defaults
             args.minutes, args.steps = ck.get("minutes", args.minutes), ck.get("total_steps", args.steps)
-        model, ema = pixelcnn.build(config), pixelcnn.build(config).requires_grad_(False)
+        model, ema = build(config), build(config).requires_grad_(False)
         model.load_state_dict(ck["model"])
         ema.load_state_dict(ck["ema"])
         opt = torch.optim.Adam(model.parameters(), lr=args.lr)
@@ -232,7 +249,7 @@ def main(args):
     print(f"monitor NLL {scores}; exporting {which}; test NLL {nll:.3f} nats = {bits_per_dim(nll):.4f} bits/dim "
           f"({len(test)} images, {eval_s:.0f} s)", flush=True)
     card = zoo.save(best, args.name, {
-        "family": "pixelcnn", "config": config, "dataset": DATASET, "licence": LICENCE,
+        "family": family, "config": config, "dataset": DATASET, "licence": LICENCE,
         "command": command, "seed": args.seed, "steps": step,
         "epochs": round(step * args.batch_size / len(x_train), 2), "batch_size": args.batch_size,
         "wall_time_s": round(elapsed, 1), "threads": args.threads,
@@ -247,8 +264,8 @@ def main(args):
         "metrics": {"test_nll_nats": round(nll, 3), "test_bits_per_dim": round(bits_per_dim(nll), 4),
                     "test_images": len(test),
                     "eval": "standard binarized MNIST test set (ARCHITECTURE.md), measured by "
-                            f"`python -m genlib.train pixelcnn --name {args.name} --export`",
-                    "published_test_nll_nats": PUBLISHED},
+                            f"`python -m genlib.train {family} --name {args.name} --export`",
+                    "published_test_nll_nats": published},
     }, weights_dir=out_dir)
     print(f"wrote {card['name']} ({card['parameters']} parameters) to {out_dir or zoo.WEIGHTS_DIR}", flush=True)
     return card
