@@ -21,6 +21,8 @@ import numpy as np
 CERTAINTY = {1: "guess", 2: "fairly sure", 3: "sure"}
 Z95 = 1.959963984540054  # the standard normal's 97.5% quantile
 VAE_JUDGE_SAMPLES = 100   # importance samples per image for the VAE's log p(x): ~0.5 s for a 10-round game
+SAMPLE_BATCH = 64         # images per call of a fast sampler: its caches hold every layer for every image
+JUDGE_BATCH = 32          # images per judge call: the PixelCNN's forward keeps every layer (~4 MB an image)
 # Nightingale & Farid, PNAS 119(8) e2120481119 (2022): StyleGAN2 faces, one face at a time, real or synthetic.
 HUMAN_BASELINES = {"people, untrained (experiment 1, 315 people)": 0.482,
                    "people after training, with feedback (experiment 2, 219 people)": 0.590}
@@ -114,19 +116,26 @@ def sample_digits(model, count: int, seed: int, progress=None) -> np.ndarray:
     z ~ N(0, I) and then x ~ Bernoulli(decode(z)): that Bernoulli draw is the VAE's model of x, the same
     likelihood it was trained and evaluated with. Showing its means instead would give the VAE away by the
     rendering (smooth grey strokes next to binary real digits), not by what the model learned.
+    Batches of SAMPLE_BATCH (the fast samplers cache every layer per image); batch k > 0 has its own seed.
     """
     import torch
 
-    with torch.inference_mode():
-        if hasattr(model, "complete"):
-            x = model.complete(torch.zeros(count, 1, 28, 28), torch.zeros(1, 1, 28, 28, dtype=torch.bool),
-                               seed=seed, progress=progress)
-        else:
-            g = torch.Generator().manual_seed(seed)
-            x = torch.bernoulli(model.decode(torch.randn(count, model.z_dim, generator=g)), generator=g)
-            if progress:
-                progress(count, count)
-    return (x[:, 0].numpy() * 255).astype(np.uint8)
+    out = []
+    for k, start in enumerate(range(0, count, SAMPLE_BATCH)):
+        n = min(SAMPLE_BATCH, count - start)
+        batch_seed = seed if k == 0 else int(np.random.SeedSequence([seed, k]).generate_state(1)[0])
+        step = None if progress is None else (lambda done, total, s=start, n=n: progress(s + done * n / total, count))
+        with torch.inference_mode():
+            if hasattr(model, "complete"):
+                x = model.complete(torch.zeros(n, 1, 28, 28), torch.zeros(1, 1, 28, 28, dtype=torch.bool),
+                                   seed=batch_seed, progress=step)
+            else:
+                g = torch.Generator().manual_seed(batch_seed)
+                x = torch.bernoulli(model.decode(torch.randn(n, model.z_dim, generator=g)), generator=g)
+                if step:
+                    step(1, 1)
+        out.append((x[:, 0].numpy() * 255).astype(np.uint8))
+    return np.concatenate(out)
 
 
 def sample_faces(generator, count: int, seed: int) -> np.ndarray:
@@ -139,17 +148,23 @@ def sample_faces(generator, count: int, seed: int) -> np.ndarray:
 
 def realness(judge: Judge, model, images: np.ndarray, seed: int = 0) -> np.ndarray:
     """The judge's score per image, [n] floats, higher = "more likely real": log p(x) in nats for a
-    likelihood judge, D's probability of "real" for the discriminator."""
+    likelihood judge, D's probability of "real" for the discriminator. In batches, so memory stays small."""
     import torch
 
+    scores = []
     with torch.inference_mode():
-        if judge.how == "discriminator":
-            x = torch.from_numpy(images).permute(0, 3, 1, 2).float() / 255
-            return model.opinion(x).numpy().astype(np.float64)
-        x = torch.from_numpy(images[:, None]).float() / 255
-        if hasattr(model, "decode"):  # the VAE: an importance-weighted estimate, seeded so it repeats
-            return model.log_prob(x, k=VAE_JUDGE_SAMPLES, generator=torch.Generator().manual_seed(seed)).numpy()
-        return model.log_prob(x).numpy().astype(np.float64)
+        for start in range(0, len(images), JUDGE_BATCH):
+            batch = images[start:start + JUDGE_BATCH]
+            if judge.how == "discriminator":
+                scores.append(model.opinion(torch.from_numpy(batch).permute(0, 3, 1, 2).float() / 255))
+                continue
+            x = torch.from_numpy(batch[:, None]).float() / 255
+            if hasattr(model, "decode"):  # the VAE: an importance-weighted estimate, seeded so it repeats
+                g = torch.Generator().manual_seed(seed + start)
+                scores.append(model.log_prob(x, k=VAE_JUDGE_SAMPLES, generator=g))
+            else:
+                scores.append(model.log_prob(x))
+    return torch.cat(scores).double().numpy()
 
 
 def judge_is_right(real_score: float, fake_score: float, real_left: bool) -> bool:
@@ -174,22 +189,26 @@ class Game:
         return (self.real[i], self.fake[i]) if r.real_left else (self.fake[i], self.real[i])
 
 
-def build_game(seed: int, n_rounds: int, models: dict, real_pools: dict[str, np.ndarray], progress=None) -> Game:
+def build_game(seed: int, n_rounds: int, models: dict, real_pools: dict[str, np.ndarray], progress=None,
+               opponents: list[str] | None = None) -> Game:
     """Plan the rounds, make each opponent's fakes, and let every available judge of the domain decide.
 
     models: zoo name -> loaded model, for whichever opponents and judges are available (an opponent not in
     `models` does not play; a judge not in it does not judge). real_pools: domain -> uint8 images.
     progress(fraction, text) is called between the steps and as the autoregressive models sample.
+    opponents: who makes the fakes (default: every opponent in `models` whose domain has real images).
     """
-    opponents = [o.name for o in OPPONENTS if o.name in models and o.domain in real_pools]
+    opponents = opponents or [o.name for o in OPPONENTS if o.name in models and o.domain in real_pools]
     rounds = plan_rounds(seed, n_rounds, opponents, {d: len(x) for d, x in real_pools.items()})
+    counts = {name: sum(r.opponent == name for r in rounds) for name in opponents}
+    playing = [name for name in opponents if counts[name]]  # a short game may leave some out
     judges = [j for j in JUDGES if j.name in models and any(DOMAIN[r.opponent] == j.domain for r in rounds)]
-    steps = len(opponents) + len(judges)
+    steps = len(playing) + len(judges)
     report = progress or (lambda fraction, text: None)
 
     fakes = {}
-    for step, name in enumerate(opponents):
-        count = sum(r.opponent == name for r in rounds)
+    for step, name in enumerate(playing):
+        count = counts[name]
         text = f"{LABELS[name]} is making {count} image{'s' * (count != 1)}…"
         report(step / steps, text)
         if DOMAIN[name] == "faces":
@@ -203,7 +222,7 @@ def build_game(seed: int, n_rounds: int, models: dict, real_pools: dict[str, np.
         real.append(binarize_digits(image, seed * 100_003 + r.real_index) if image.ndim == 2 else image)
     game = Game(seed, rounds, real, [fakes[r.opponent][r.fake_index] for r in rounds])
 
-    for step, judge in enumerate(judges, start=len(opponents)):
+    for step, judge in enumerate(judges, start=len(playing)):
         report(step / steps, f"The {judge.label} judges…")
         mine = [i for i, r in enumerate(rounds) if DOMAIN[r.opponent] == judge.domain]
         images = np.stack([game.real[i] for i in mine] + [game.fake[i] for i in mine])

@@ -188,3 +188,10 @@ def test_real_digits_are_binarized_with_their_own_seed():
     x = np.full((28, 28), 128, np.uint8)
     a, b, c = rf.binarize_digits(x, 1), rf.binarize_digits(x, 1), rf.binarize_digits(x, 2)
     assert set(np.unique(a)) == {0, 255} and (a == b).all() and not (a == c).all()
+
+
+def test_a_game_shorter_than_the_list_of_opponents_leaves_some_out():
+    models = {"pixelcnn-mnist": sparse_pixelcnn(), "vae-mnist-32": vae.build({"z_dim": 4, "enc_ch": 4, "dec_ch": 4,
+                                                                              "hidden": 16}).eval()}
+    game = rf.build_game(2, 1, models, {"digits": np.zeros((5, 28, 28), np.uint8)})
+    assert len(game.rounds) == 1 and len(game.fake) == 1 and game.fake[0].shape == (28, 28)

@@ -1,0 +1,261 @@
+"""Which one is real? Rounds of one real and one generated image; the student picks the real one and says how
+sure they are, and the models' own judges play the same rounds.
+
+Thin UI over genlib.real_or_fake: read the link, load whichever models exist, build the game once per
+(seed, rounds, images, models) for the whole server, then play it in a fragment so a click reruns only the
+board. Answers live in this browser session only: nothing is stored on the server.
+"""
+from __future__ import annotations
+
+import secrets
+
+import numpy as np
+import plotly.graph_objects as go
+import streamlit as st
+
+import genlib
+from genlib import data
+from genlib import real_or_fake as rf
+from pages._shared import Param, _load_cached, read_link, server_lock, shared_store, show_notes, write_link
+
+MAX_ROUNDS = 50
+IMAGE_SETS = {"both": "digits and faces", "digits": "digits", "faces": "faces"}
+LINK = (Param("seed", int, None, 0, 2**31 - 1), Param("n", int, 10, 1, MAX_ROUNDS),
+        Param("images", str, "both", choices=tuple(IMAGE_SETS)))
+SCALE = {"digits": 7, "faces": 3}  # 28 px -> 196, 64 px -> 192: nearest-neighbour, so pixels stay crisp
+WHERE = {"digits": "an MNIST test digit", "faces": "a UTKFace test photo"}
+
+
+def read_url() -> None:
+    """The link seeds the settings once per session; its notes stay until a setting changes."""
+    if "rf_seed" in st.session_state:
+        return
+    values, notes = read_link(LINK)
+    seed = values["seed"] if values["seed"] is not None else secrets.randbelow(1_000_000)
+    st.session_state.update(rf_seed=seed, rf_rounds=values["n"], rf_images=values["images"], rf_notes=notes)
+
+
+def settings_ui() -> tuple[int, int, str]:
+    def changed():
+        st.session_state.rf_notes = []
+
+    def new_seed():
+        st.session_state.rf_seed = secrets.randbelow(1_000_000)
+        changed()
+
+    c1, c2, c3, c4 = st.columns([2, 1, 1, 1], vertical_alignment="bottom")
+    images = c1.segmented_control("Images", list(IMAGE_SETS), format_func=IMAGE_SETS.get, required=True,
+                                  key="rf_images", on_change=changed)
+    rounds = c2.number_input("Rounds", 1, MAX_ROUNDS, key="rf_rounds", on_change=changed)
+    seed = c3.number_input("Seed (same seed, same rounds)", 0, 2**31 - 1, key="rf_seed", on_change=changed)
+    c4.button("New game", icon="🎲", on_click=new_seed, help="A new seed: new rounds.")
+    return int(seed), int(rounds), images
+
+
+@st.cache_resource(show_spinner="Reading the UTKFace test faces…")
+def test_faces() -> np.ndarray:
+    return data.load_faces("test")["x"]  # the GAN trained on the train split: these faces are new to it
+
+
+@st.cache_resource(show_spinner=False)
+def test_digits() -> np.ndarray:
+    return data.demo_images("mnist")[0]
+
+
+def available_models(names) -> tuple[dict, dict]:
+    """({name: model} for those that load, {name: why not} for the others); one cached copy per server,
+    shared with the other pages."""
+    models, missing = {}, {}
+    for name in dict.fromkeys(names):
+        try:
+            models[name] = _load_cached(name)
+        except genlib.WeightsError as e:
+            missing[name] = str(e)
+    return models, missing
+
+
+def playable_domains(images: str) -> list[str]:
+    """The requested image domains that can be played here; says why faces are absent when they are."""
+    domains = ["digits", "faces"] if images == "both" else [images]
+    if "faces" in domains:
+        try:
+            _load_cached("gan-faces")
+            test_faces()
+        except (genlib.WeightsError, data.DataMissingError) as e:
+            st.info(f"**Faces are absent, so this game plays digits.** Real faces come from UTKFace, which "
+                    f"GenLab never ships (its photos of real people are licensed for non-commercial research "
+                    f"only); a lab machine that has the data and the face GAN plays faces too. Here: {e}",
+                    icon="🙂")
+            domains = ["digits"]
+    return domains
+
+
+def prepared_game(seed: int, rounds: int, models: dict, pools: dict) -> rf.Game:
+    """The game for these settings, built once for the whole server: a class on one link shares one build,
+    and builds run one at a time, so a room full of new games queues instead of thrashing the cores."""
+    key = (seed, rounds, tuple(pools), tuple((n, m.card.get("sha256")) for n, m in sorted(models.items())))
+    store = shared_store("real-or-fake games", 32)  # a few hundred kB each
+    game = store.get(key)
+    if game is None:
+        lock, waiting = server_lock("real-or-fake build"), st.empty()
+        if lock.locked():
+            waiting.info("Another player's game is being prepared on this server; yours is next…", icon="⏳")
+        with lock:
+            waiting.empty()
+            game = store.get(key)  # the same link may have been built while we waited
+            if game is None:
+                bar = st.progress(0.0, text="Preparing the rounds…")
+                game = rf.build_game(seed, rounds, models, pools, lambda f, text: bar.progress(min(f, 1.0), text))
+                store.put(key, game)
+                bar.empty()
+    return game
+
+
+def shown(image: np.ndarray) -> np.ndarray:
+    k = SCALE["digits" if image.ndim == 2 else "faces"]
+    return image.repeat(k, 0).repeat(k, 1)
+
+
+def feedback(game: rf.Game, answers: list) -> None:
+    """What the last round was, and how each judge did on it."""
+    i = len(answers) - 1
+    r, (picked_left, certainty) = game.rounds[i], answers[i]
+    domain, label = rf.DOMAIN[r.opponent], rf.LABELS[r.opponent]
+    real_side, fake_side = ("left", "right") if r.real_left else ("right", "left")
+    right = rf.is_correct(r, picked_left)
+    say = st.success if right else st.error
+    say(f"**Round {r.number}: {'right' if right else 'wrong'}** ({rf.CERTAINTY[certainty]}). The {real_side} one "
+        f"was real ({WHERE[domain]}); the {fake_side} one was made by the **{label}**.",
+        icon="✅" if right else "❌")
+    left, right_img = game.left_right(i)
+    cols = st.columns([1, 1, 4])
+    cols[0].image(shown(left), caption="real" if r.real_left else label, width=110, output_format="PNG")
+    cols[1].image(shown(right_img), caption=label if r.real_left else "real", width=110, output_format="PNG")
+    for judge, verdicts in game.judged.items():
+        if verdicts[i] is None:
+            continue
+        real_s, fake_s = game.scores[judge][i]
+        unit = "log p(x) in nats" if domain == "digits" else "D(x), the chance it is real"
+        cols[2].write(f"{'✅' if verdicts[i] else '❌'} **{judge}**: real {real_s:.2f}, fake {fake_s:.2f} ({unit}); "
+                      f"it picks the higher one.")
+
+
+def play_round(game: rf.Game, answers: list) -> None:
+    i = len(answers)
+    r = game.rounds[i]
+    st.subheader(f"Round {r.number} of {len(game.rounds)}: which one is real?")
+    st.progress(i / len(game.rounds))
+
+    def pick(left: bool, certainty: int):
+        if len(answers) == i:  # a double click records one answer, not two
+            answers.append((left, certainty))
+
+    for col, side, image in zip(st.columns(2, border=True), ("left", "right"), game.left_right(i)):
+        with col:
+            st.image(shown(image), output_format="PNG")
+            st.caption(f"The {side} one is real, and I am:")
+            for c, (level, name) in zip(st.columns(3), rf.CERTAINTY.items()):
+                c.button(name, key=f"rf_{side}_{level}", on_click=pick, args=(side == "left", level),
+                         width="stretch")
+
+
+def score_rows(scores: list[rf.Score], who: str) -> list[dict]:
+    return [{"who": who, "against / level": s.group, "rounds": s.rounds, "right": s.correct,
+             "accuracy": rf.percent(s.accuracy),
+             "95% interval": "–" if not s.rounds else f"{rf.percent(s.interval[0])} – {rf.percent(s.interval[1])}"}
+            for s in scores]
+
+
+def accuracy_chart(traces: list[tuple[str, list[rf.Score], str]], title: str, baselines: bool) -> go.Figure:
+    """Bars (one colour per trace: name, scores, colour) with Wilson 95% intervals; chance, and for faces the
+    published human results."""
+    fig = go.Figure()
+    for name, scores, colour in traces:
+        played = [s for s in scores if s.rounds]
+        acc = [100 * s.accuracy for s in played]
+        fig.add_bar(x=[s.group for s in played], y=acc, name=name, marker_color=colour,
+                    text=[f"{a:.0f}%" for a in acc], hovertemplate="%{x}: %{y:.1f}%<extra></extra>",
+                    error_y={"type": "data", "symmetric": False,
+                             "array": [100 * s.interval[1] - a for s, a in zip(played, acc)],
+                             "arrayminus": [a - 100 * s.interval[0] for s, a in zip(played, acc)]})
+    fig.add_hline(y=50, line_dash="dot", annotation_text="chance (50%)")
+    if baselines:
+        for name, value in rf.HUMAN_BASELINES.items():
+            fig.add_hline(y=100 * value, line_dash="dash", line_color="#9ca3af", annotation_position="bottom left",
+                          annotation_text=f"{100 * value:.1f}%: {name.split(' (')[0]}")
+    fig.update_layout(title=title, yaxis={"range": [0, 110], "title": "% right"}, height=360,
+                      margin={"t": 50, "b": 10}, legend={"orientation": "h"})
+    return fig
+
+
+def results(game: rf.Game, answers: list) -> None:
+    n = len(answers)
+    mine, judges = rf.player_scores(game.rounds, answers), rf.judge_scores(game, n)
+    total = mine["overall"][0]
+    lo, hi = total.interval
+    st.subheader(f"Your results after {n} rounds")
+    st.metric("You picked the real image", f"{total.correct} of {n} ({rf.percent(total.accuracy)})",
+              help="95% Wilson interval below: with a handful of rounds the interval is wide, and honest.")
+    st.write(f"95% interval: **{rf.percent(lo)} – {rf.percent(hi)}**. "
+             f"{'Chance (50%) is inside it: the models fooled you as often as a coin would.' if lo <= 0.5 <= hi else ''}")
+    left, right = st.columns(2)
+    has_faces = any(rf.DOMAIN[r.opponent] == "faces" for r in game.rounds)
+    left.plotly_chart(accuracy_chart([("you", mine["opponent"], "#6366f1"), ("judges", judges, "#10b981")],
+                                     "You against each model, and the machine judges", has_faces))
+    right.plotly_chart(accuracy_chart([("you", mine["certainty"], "#f59e0b")],
+                                      "Calibration: how often you were right, by how sure you were", False))
+    st.dataframe(score_rows(mine["opponent"], "you") + score_rows(judges, "judge")
+                 + score_rows(mine["certainty"], "you, by certainty"), hide_index=True)
+    st.caption("Judges: an explicit-density model can score an image, so the PixelCNN (and the VAE, the "
+               "PixelRNNs) pick the image they give the higher p(x); a GAN has no p(x), only its discriminator. "
+               "`python benchmarks/judges.py` measures them over 1,000 rounds per model.")
+    st.markdown(f"**People on faces** ({rf.BASELINE_SOURCE}): "
+                + "; ".join(f"{rf.percent(v)} {k}" for k, v in rf.HUMAN_BASELINES.items())
+                + ". They saw one 1024 px StyleGAN2 face at a time; two side by side, small and from a GAN "
+                  "trained on a CPU, is an easier test, so expect to beat them here.")
+    c1, c2 = st.columns(2)
+    c1.download_button("Download your results (CSV)", rf.results_csv(game, answers), icon="⬇️",
+                       file_name=f"real-or-fake-seed{game.seed}.csv", mime="text/csv", on_click="ignore")
+    c2.button("Play these rounds again", icon="🔁", on_click=answers.clear)
+    st.caption("Nothing is stored on the server: your answers live in this browser tab and are gone when you "
+               "close it (download the CSV to keep them).")
+
+
+@st.fragment
+def board(game: rf.Game, key: tuple) -> None:
+    """The game itself: a click on an answer reruns only this."""
+    answers = st.session_state.setdefault("rf_answers", {}).setdefault(key, [])
+    if answers:
+        with st.container(border=True):
+            feedback(game, answers)
+    if len(answers) < len(game.rounds):
+        play_round(game, answers)
+    else:
+        results(game, answers)
+
+
+st.title("Which one is real?")
+st.write("One image in each round is real, the other was generated by a model trained here. Pick the real one "
+         "and say how sure you are. The models' own judges play the same rounds: can a model that writes "
+         "p(x) down tell its samples from real data?")
+read_url()
+show_notes(st.session_state.rf_notes)
+seed, rounds, images = settings_ui()
+write_link(LINK, {"seed": seed, "n": rounds, "images": images})
+
+domains = playable_domains(images)
+models, missing = available_models([m.name for m in rf.OPPONENTS + rf.JUDGES if m.domain in domains])
+pools = {"digits": test_digits()} if "digits" in domains else {}
+pools.update({"faces": test_faces()} if "faces" in domains else {})
+opponents = [o for o in rf.OPPONENTS if o.name in models]
+if missing:
+    with st.expander(f"Without weights, so not in this game: {', '.join(rf.LABELS.get(n, n) for n in missing)}"):
+        for name, why in missing.items():
+            st.write(f"**{name}**: {why}")
+if not opponents:
+    st.error("No model is installed to play against (see above); the game needs at least one.", icon="⚠️")
+    st.stop()
+st.caption("Playing against: " + ", ".join(o.label for o in opponents) + ". Digits are shown as the models "
+           "see them: black or white pixels, the real ones binarized with one seeded coin flip per pixel.")
+game = prepared_game(seed, rounds, models, pools)
+board(game, (seed, rounds, tuple(pools), tuple(models)))
