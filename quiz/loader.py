@@ -12,7 +12,7 @@ from pathlib import Path
 
 import yaml
 
-from .model import KINDS, Bank, Question, QuizFormatError, letter
+from .model import KINDS, Bank, Question, QuestionList, QuizFormatError, letter
 
 PACKAGE_QUESTIONS = Path(__file__).resolve().parent / "questions"
 ENV_DIR = "GENLAB_QUIZ_DIR"  # a folder of question files to use instead of quiz/questions
@@ -39,9 +39,10 @@ def _read(path: Path) -> str:
         raise QuizFormatError(path, f"cannot read the file ({e.strerror or e})") from None
 
 
-def load_file(path) -> list[Question]:
-    """The questions of one file (.yaml/.yml or .gift). Raises QuizFormatError naming the file and the
-    question for anything wrong with it."""
+def load_file(path) -> QuestionList:
+    """The questions of one file (.yaml/.yml or .gift), a list. Raises QuizFormatError naming the file and
+    the question for anything wrong with it; in a GIFT file a question GenLab cannot use (matching, essay,
+    a mistake in that question alone) is left out instead, with its error in the list's `.skipped`."""
     path = Path(path)
     if path.suffix.lower() not in SUFFIXES:
         raise QuizFormatError(path, f"unknown file type '{path.suffix}'; use .yaml or .gift")
@@ -51,7 +52,7 @@ def load_file(path) -> list[Question]:
 
         questions = parse_gift(text, path)
     else:
-        questions = _parse_yaml(text, path)
+        questions = QuestionList(_parse_yaml(text, path))
     seen: dict[str, Question] = {}
     for q in questions:
         if q.id in seen:
@@ -223,8 +224,9 @@ def _expand(paths) -> list[Path]:
 
 def load_bank(paths=None) -> Bank:
     """Every question from `paths` (files or folders; default: questions_dir()). A bad file does not stop
-    the others: it is left out and its QuizFormatError is in `bank.errors`. Ids are unique across the
-    bank: a file reusing an id from an earlier file (name order) is a bad file."""
+    the others: it is left out and its QuizFormatError is in `bank.errors`; a single question left out
+    of a good GIFT file is in `bank.skipped`. Ids are unique across the bank: a file reusing an id from
+    an earlier file (name order) is a bad file."""
     if paths is None:
         paths = [questions_dir()]
     elif isinstance(paths, (str, os.PathLike)):
@@ -248,5 +250,6 @@ def load_bank(paths=None) -> Bank:
         for q in questions:
             owner[q.id] = str(path)
         bank.questions += questions
+        bank.skipped += questions.skipped
         bank.files.append(str(path))
     return bank
