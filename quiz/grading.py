@@ -4,6 +4,11 @@
 - ``partial`` (Canvas style): +1/|key| for each right pick, -1/|key| for each wrong pick, floored at 0.
   Key {a,b,d}: {a,b,d} -> 1, {a,b} -> 2/3, {a,b,c,d} -> 2/3, {a,b,c} -> 1/3, {} -> 0.
 - numeric questions: 1 when |value - answer| <= tolerance, else 0 (both schemes).
+- certainty-based marking (Gardner-Medwin; Moodle's CBM), ``cbm_mark``: with each answer the student says
+  how sure they are (1, 2, 3); a right answer earns 1, 2 or 3 marks, a wrong one 0, -2 or -6. "Right" is
+  the exact match (all the right options of a multi-answer question, no more). Honesty pays: at
+  certainty 3 the expected mark beats certainty 2 only if you are right more than 80 % of the time, and
+  certainty 2 beats 1 only above 67 %.
 """
 from __future__ import annotations
 
@@ -21,7 +26,24 @@ RULES = {
                "pick takes away 1/k (k = number of right options); the score never goes below 0. "
                "So picking everything earns nothing for free.",
     "numeric": "Numeric answers count as right when they are within the stated tolerance of the answer.",
+    "cbm": "Certainty-based marking: with each answer you say how sure you are. Right earns 1, 2 or 3 marks "
+           "(not sure, fairly sure, sure); wrong costs 0, 2 or 6. A multi-answer question is right only when "
+           "you pick exactly its right options. Be honest: \"sure\" pays only if you are right more than "
+           "80 % of the time, \"fairly sure\" above 67 %.",
 }
+
+CERTAINTIES = {1: "not sure", 2: "fairly sure", 3: "sure"}
+CBM_MARKS = {1: (1, 0), 2: (2, -2), 3: (3, -6)}  # certainty -> (marks if right, marks if wrong)
+
+
+def cbm_mark(is_correct: bool, certainty: int) -> int:
+    """Certainty-based mark: 1, 2, 3 when correct at certainty 1, 2, 3; 0, -2, -6 when wrong."""
+    if not isinstance(is_correct, bool):
+        raise TypeError(f"is_correct must be True or False, got {is_correct!r}")
+    if isinstance(certainty, bool) or not isinstance(certainty, int) or certainty not in CBM_MARKS:
+        raise ValueError(f"certainty must be 1, 2 or 3 ({', '.join(CERTAINTIES.values())}), got {certainty!r}")
+    right, wrong = CBM_MARKS[certainty]
+    return right if is_correct else wrong
 
 
 def _indices(question: Question, selected) -> set[int]:

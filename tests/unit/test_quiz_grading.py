@@ -1,5 +1,5 @@
 """Grading rules: exact (all or nothing), partial (Canvas: +1/k per right pick, -1/k per wrong pick,
-floor 0) and numeric (tolerance), including the issue's worked example."""
+floor 0), numeric (tolerance), including the issue's worked example, and certainty-based marking."""
 import itertools
 import math
 
@@ -102,5 +102,31 @@ def test_numeric_with_zero_tolerance_needs_the_exact_value():
 
 
 def test_rules_are_explained_for_the_page():
-    assert set(quiz.RULES) >= {"exact", "partial", "numeric"}
-    assert quiz.SCHEMES == ("exact", "partial")
+    assert set(quiz.RULES) >= {"exact", "partial", "numeric", "cbm"}
+    assert quiz.SCHEMES == ("exact", "partial")  # what grade() takes; the page adds "cbm" (quiz.session)
+
+
+# Gardner-Medwin's table (Moodle's CBM): certainty 1, 2, 3 -> marks when right, marks when wrong.
+@pytest.mark.parametrize("certainty, right, wrong", [(1, 1, 0), (2, 2, -2), (3, 3, -6)])
+def test_cbm_table(certainty, right, wrong):
+    assert quiz.cbm_mark(True, certainty) == right
+    assert quiz.cbm_mark(False, certainty) == wrong
+    assert quiz.CERTAINTIES[certainty] == {1: "not sure", 2: "fairly sure", 3: "sure"}[certainty]
+
+
+def test_cbm_rewards_honesty():
+    """The expected mark at each certainty is best exactly in that certainty's band of accuracy:
+    1 below 67 %, 2 between 67 % and 80 %, 3 above 80 % (so guessing honestly pays)."""
+    def expected(p, c):
+        return p * quiz.cbm_mark(True, c) + (1 - p) * quiz.cbm_mark(False, c)
+    for p, best in [(0.0, 1), (0.5, 1), (0.6, 1), (0.7, 2), (0.75, 2), (0.85, 3), (1.0, 3)]:
+        assert max((1, 2, 3), key=lambda c: expected(p, c)) == best, p
+
+
+@pytest.mark.parametrize("args, error", [
+    ((True, 0), ValueError), ((True, 4), ValueError), ((True, 2.0), ValueError), ((True, None), ValueError),
+    ((True, True), ValueError), ((1, 2), TypeError), ((0.5, 2), TypeError),
+])
+def test_cbm_rejects_what_is_not_a_certainty_or_a_verdict(args, error):
+    with pytest.raises(error):
+        quiz.cbm_mark(*args)
