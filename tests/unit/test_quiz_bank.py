@@ -1,5 +1,6 @@
 """The shipped question bank: loads with no errors, is big enough, covers the lecture, holds the lecture's
-eight Reflect questions verbatim with their keys, and its numeric answers are arithmetically right."""
+eight Reflect questions verbatim with their keys, its numeric answers are arithmetically right, its
+formulas are LaTeX, and it ships a feedback-less Moodle export that loads whole."""
 import math
 import re
 from collections import Counter
@@ -12,6 +13,8 @@ from quiz import session
 
 ROOT = Path(__file__).resolve().parents[2]
 LECTURE = ROOT.parent / "shared" / "seed" / "lecture-generative-models.md"
+
+MOODLE_EXPORT = "09-moodle-export.gift"
 
 # The lecture's Reflect questions (slides 64-65): id in the bank -> (slide, answer key).
 REFLECT = {
@@ -43,8 +46,12 @@ def test_shipped_bank_loads_without_errors(bank):
 
 
 def test_every_question_teaches_and_cites_the_lecture(bank):
+    """Every question GenLab wrote itself; the Moodle export (09) shows how a teacher's bank without
+    feedback works, so it has none (and cites no slides)."""
     for q in bank.questions:
-        assert len(q.explanation) >= 80, f"{q.id}: the explanation should teach, not just confirm"
+        if Path(q.file).name == MOODLE_EXPORT:
+            continue
+        assert q.has_feedback and len(q.explanation) >= 80, f"{q.id}: the explanation should teach, not just confirm"
         assert re.search(r"slides? \d+", q.source), f"{q.id}: source should point to a lecture slide"
         if q.kind != "numeric":
             assert len(q.options) >= 2 and q.correct and max(q.correct) < len(q.options)
@@ -117,6 +124,13 @@ TRUTH = {
     "vae-sample-z": 1.0 + 0.5 * -2,
     "disc-error-small": -math.log(1 - 0.1),
     "unsure-discriminator": -math.log(0.5),
+    "m09-sampling-passes": 32 * 32,
+    "m12-two-pixels": 0.6 * 0.5,
+    "m15-compression-factor": 28 * 28 / 16,
+    "m18-reparameterised-sample": 0.5 + 2 * 0.25,
+    "m20-score-on-the-diagonal": 0.5 * 1 + 0 * -1 + 0 * -1 + 0.5 * 1 - 1,
+    "m21-sigmoid-of-two": sigmoid(2),
+    "m23-generator-error": -math.log(0.25),
 }
 
 
@@ -141,20 +155,38 @@ def test_session_helpers_are_seeded(bank):
     assert session.topic_slug("PixelRNN / PixelCNN") == "pixelrnn-pixelcnn"
 
 
-def test_results_summary_and_csv(bank):
-    by_id = bank.by_id()
-    rows = [session.result(by_id["gan-key-components"], {0, 1}),
-            session.result(by_id["sigmoid-of-one"], 0.73),
-            session.result(by_id["gan-generator-purpose"], {0})]
-    total, per_topic = session.summary(rows, "partial")
-    assert total == pytest.approx((2 / 3 + 1 + 0) / 3)
-    assert per_topic["GAN"] == (1.0, 1)
-    assert session.summary(rows, "exact")[0] == pytest.approx(1 / 3)
-    csv_text = session.to_csv(rows + [{**rows[0], "your_answer": "=HYPERLINK(1)"}])
-    lines = csv_text.splitlines()
-    assert lines[0] == ",".join(session.CSV_FIELDS)
-    assert "Generator | Discriminator" in lines[1] and "0.667" in lines[1]
-    assert "'=HYPERLINK(1)" in lines[4]
+def test_the_moodle_export_is_written_as_moodle_writes_and_loads_whole():
+    path = quiz.PACKAGE_QUESTIONS / MOODLE_EXPORT
+    text = path.read_text(encoding="utf-8")
+    for mark in ("// question: ", "$CATEGORY: $course$/top/", "::[html]<p", "{TRUE}", "{FALSE}", "{T}", "{F}",
+                 "\t~%50%", "\t~%33.33333%", "\t~%-100%", "{#\n\t=%100%", "\\=", "\\:", "\\{", "&amp;"):
+        assert mark in text, f"{MOODLE_EXPORT} should show Moodle's {mark!r}"
+    assert "####" not in text  # no general feedback (and, below, no per-answer feedback either)
+    qs = quiz.load_file(path)
+    assert len(qs) >= 20 and qs.skipped == [], [str(e) for e in qs.skipped]
+    assert text.count("\n::") == len(qs)  # every question in the file loaded
+    assert not any(q.has_feedback for q in qs)
+    assert {q.kind for q in qs} == {"single", "multiple", "numeric"}
+    bank_topics = set(quiz.load_bank().topics())
+    assert {q.topic for q in qs} <= bank_topics and len({q.topic for q in qs}) >= 5  # joins the lecture's topics
+
+
+MATH = re.compile(r"\$\$.+?\$\$|\$[^$\n]+?\$", re.S)
+# What a formula from the lecture looks like when it is typed as plain text instead of LaTeX.
+PLAIN_FORMULA = re.compile(r"\bp\(|\bp_\w|[pq]_?θ|\bln\s*\(|[−-]ln\b|∫|∏|θ|σ|μ|ε|\bD\(G|\bG\(z\)|\bq\(z|x̂|"
+                           r"[xz]ᵢ|\bsigmoid\(|\bE\[|\bmin over")
+
+
+def test_formulas_are_latex(bank):
+    """Wherever a question shows one of the lecture's formulas, it is $...$ LaTeX (typeset on the page)."""
+    plain = []
+    for q in bank.questions:
+        for text in (q.prompt, *q.options, q.explanation):
+            rest = MATH.sub("", text)
+            plain += [f"{q.id}: ...{rest[max(0, m.start() - 30):m.end() + 20]}..." for m in PLAIN_FORMULA.finditer(rest)]
+    assert not plain, "\n".join(plain)
+    with_latex = [q for q in bank.questions if "$" in q.prompt + "".join(q.options) + q.explanation]
+    assert len(with_latex) >= 45, len(with_latex)
 
 
 def test_readme_examples_work(tmp_path):
