@@ -170,13 +170,15 @@ IGNORED_KEYS = frozenset({"embed", "embed_options"})  # Streamlit's own, never a
 
 
 def read_link(table, *, also_known=(), query=None) -> tuple[dict, list[str]]:
-    """Every parameter of `table` from the link (or `query`): ({name: value}, notes). A note for each
+    """Every parameter of `table` from the link (or `query`, a dict of str or lists of str): ({name: value},
+    notes). A note for each
     value not taken: bad, out of range, repeated (the first is used) or a key this page does not know
     (`also_known`: names a later `read_link` call of the same page reads)."""
     query = st.query_params if query is None else query
     values, notes = {}, []
     for p in table:
-        given = query.get_all(p.name) if hasattr(query, "get_all") else [query[p.name]] if p.name in query else []
+        given = query.get_all(p.name) if hasattr(query, "get_all") else query.get(p.name, [])
+        given = [given] if isinstance(given, str) else list(given)
         if len(given) > 1:
             notes.append(f"{literal(p.name)} appears {len(given)} times in the link; only the first is used.")
         if not given:

@@ -12,6 +12,7 @@ import random
 
 import streamlit as st
 
+from genlib.zoo import metric
 from pages._shared import Param, load_model, read_link, server_lock, show_notes, write_link
 
 MAX_SEED = 2**31 - 1
@@ -236,9 +237,10 @@ def lecture_ui(G):
             "This G was trained here on one CPU core (DCGAN layers, spectral norm in D, non-saturating loss, "
             "an exponential moving average of G's weights). The lecture's *nearest neighbour from training "
             "set* slide is the check above: a GAN that copied its data would show near-identical training faces.")
-        m = (getattr(G, "card", None) or {}).get("metrics", {})
-        if m.get("fid_utk"):
-            st.json({"FID-UTK": m["fid_utk"], "memorisation": m.get("memorisation")}, expanded=False)
+        card = getattr(G, "card", None)
+        if metric(card, "fid_utk"):
+            st.json({"FID-UTK": metric(card, "fid_utk"), "memorisation": metric(card, "memorisation")},
+                    expanded=False)
         st.caption("Training data: UTKFace (Zhang, Song & Qi, CVPR 2017), non-commercial research and education "
                    "only. The set contains many children; generated faces are not real people.")
 

@@ -15,6 +15,7 @@ import torch
 
 from genlib import data, pixelcnn
 from genlib.metrics import bits_per_dim
+from genlib.zoo import metric
 from pages._shared import Param, load_model, read_link, server_lock, shared_store, show_notes, write_link
 
 MODEL = "pixelcnn-mnist"
@@ -244,11 +245,11 @@ def main():
     images = {"original": x[0]} | {f"completion {i + 1}": im for i, im in enumerate(out)}
     probability_ui(model, images, (model.card.get("sha256"), *setting, n, seed))
     speed_ui(model, x, known, seed, setting)
-    metrics = model.card.get("metrics", {})
-    if "test_nll_nats" in metrics:
-        st.caption(f"This model: {metrics['test_nll_nats']:.2f} nats ({metrics.get('test_bits_per_dim', 0):.4f} "
-                   f"bits/dim) on the {metrics.get('eval_images') or 10_000:,} binarized MNIST test images. Published: PixelCNN 81.30, PixelRNN "
-                   f"79.20 nats (van den Oord et al. 2016). Trained with `{model.card.get('command')}`.")
+    card = model.card
+    if metric(card, "test_nll_nats") is not None:
+        st.caption(f"This model: {metric(card, 'test_nll_nats'):.2f} nats ({metric(card, 'test_bits_per_dim', 0):.4f} "
+                   f"bits/dim) on {metric(card, 'eval_images'):,} binarized MNIST test images. Published: PixelCNN "
+                   f"81.30, PixelRNN 79.20 nats (van den Oord et al. 2016). Trained with `{card.get('command')}`.")
 
 
 main()

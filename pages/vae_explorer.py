@@ -6,12 +6,12 @@ from plotly.colors import qualitative
 import streamlit as st
 import torch
 
-from genlib.data import CLASS_NAMES, demo_images
+from genlib.data import CLASS_NAMES
 from genlib.metrics import mnist_nll_comparison
-from genlib.vae import elbo_report, encode_means, grid_image, lerp, manifold_z, to_uint8
+from genlib.vae import grid_image, lerp
 from genlib.zoo import metric
-
-from pages._shared import load_model, parse_choice, parse_float, parse_int, show_notes, url_param
+from pages._shared import Param, load_model, read_link, show_notes, write_link
+from pages._vae_work import chosen_image, decode_one, demo_set, latent_codes, manifold_image, prior_samples, zoom
 
 DATASETS = {"mnist": "MNIST digits", "fashion": "Fashion-MNIST clothes"}
 MODELS = {("mnist", "vae"): "vae-mnist", ("mnist", "ae"): "ae-mnist", ("fashion", "vae"): "vae-fashion"}
@@ -19,90 +19,43 @@ Z_LIMIT = 4.0       # VAE map and sliders span [-4, 4]: 99.99% of the N(0, 1) pr
 GRID = 41           # invisible clickable points per axis (plotly selections ignore heatmaps)
 N_DEMO = 1000       # shipped demo test images, 100 per class
 COLORS = qualitative.D3  # ten distinct colours, one per class
-ZOOM = 6            # decoded 28x28 images are drawn 168x168 with sharp pixels
+LINK = [Param("ds", str, "mnist", choices=tuple(DATASETS)), Param("model", str, "vae", choices=("vae", "ae")),
+        Param("img", int, 0, 0, N_DEMO - 1), Param("a", int, 3, 0, N_DEMO - 1), Param("b", int, 2, 0, N_DEMO - 1),
+        Param("seed", int, 0, 0, 2**31 - 1)]
+
+
+def z_link(box=None) -> list[Param]:
+    """z1, z2: read once the model (and so the range of z) is known."""
+    return [Param(key, float, 0.0, *(box or {}).get(key, (None, None))) for key in ("z1", "z2")]
+
 
 st.title("🗺️ VAE latent explorer")
 st.caption("Walk the 2-D latent space of a variational autoencoder: every point decodes to an image. "
            "Switch to a plain autoencoder to see why it is not a generative model.")
 
 
-# ---------- cached computations (keyed by model name: the same for every visitor) ----------
-@st.cache_data(show_spinner=False)
-def demo_set(dataset):
-    return demo_images(dataset)
+# ---------- state from the link (bad values -> a note and a default, never a traceback) ----------
+def url_state() -> list:
+    ss = st.session_state
+    if "vx_init" in ss:
+        return []
+    values, notes = read_link(LINK, also_known=("z1", "z2"))
+    if (values["ds"], values["model"]) not in MODELS:
+        notes.append(f"The plain autoencoder is trained on MNIST only; showing the VAE for {DATASETS[values['ds']]}.")
+        values["model"] = "vae"
+    ss.update({f"vx_{k}": v for k, v in values.items() if k != "model"}, vx_kind=values["model"], vx_init=True)
+    ss.vx_z_link = {k: st.query_params.get_all(k) for k in ("z1", "z2")}  # checked once the model is known
+    return notes
 
 
-@st.cache_data(show_spinner="Encoding the test images…")
-def latent_codes(name, dataset):
-    return encode_means(load_model(name), demo_set(dataset)[0])
+def share():
+    """The page's state into the link (also from a fragment: the link follows every control)."""
+    ss = st.session_state
+    write_link(LINK + z_link(), {"ds": ss.vx_ds, "model": ss.vx_kind, "z1": round(ss.vx_z1, 2),
+                                 "z2": round(ss.vx_z2, 2), **{k: ss[f"vx_{k}"] for k in ("img", "a", "b", "seed")}})
 
 
-@st.cache_data(show_spinner="Decoding the manifold…")
-def manifold_image(name, box, n=20):
-    model = load_model(name)
-    if model.is_vae:
-        z = manifold_z(n)  # equal prior mass per cell (Kingma & Welling, Fig. 4)
-    else:  # the AE has no prior: a plain grid over the box its codes occupy
-        (x_lo, x_hi), (y_lo, y_hi) = box
-        z1, z2 = torch.meshgrid(torch.linspace(x_lo, x_hi, n), torch.linspace(y_hi, y_lo, n), indexing="xy")
-        z = torch.stack([z1.reshape(-1), z2.reshape(-1)], 1)
-    with torch.inference_mode():
-        return grid_image(model.decode(z), n)
-
-
-@st.cache_data(show_spinner=False)
-def chosen_image(name, dataset, img):
-    """Binarized image, reconstruction, and (VAE) the ELBO terms with a k=1000 log p(x): ~0.3 s, so cached
-    rather than recomputed on every slider move."""
-    model = load_model(name)
-    x = torch.from_numpy(demo_set(dataset)[0][img]).float()[None, None] / 255
-    x_bin = torch.bernoulli(x, generator=torch.Generator().manual_seed(0))
-    with torch.inference_mode():
-        mu, _ = model.encode(x_bin)
-        out = {"x_bin": grid_image(x_bin, 1, 0), "recon": grid_image(model.decode(mu), 1, 0), "mu": mu[0].tolist()}
-    if model.is_vae:
-        out.update(elbo_report(model, x_bin))
-    return out
-
-
-@st.cache_data(show_spinner=False)
-def prior_samples(name, seed, n=32):
-    """n draws of z ~ N(0, I) decoded by `name`, as one grid image; cached so slider moves do not redo it."""
-    model = load_model(name)
-    z = torch.randn(n, model.z_dim, generator=torch.Generator().manual_seed(int(seed)))
-    with torch.inference_mode():
-        return grid_image(model.decode(z), 16)
-
-
-def decode_one(model, z1, z2):
-    with torch.inference_mode():
-        img = to_uint8(model.decode(torch.tensor([[z1, z2]], dtype=torch.float32)))[0]
-    return np.kron(img, np.ones((ZOOM, ZOOM), dtype=np.uint8))
-
-
-# ---------- state from the URL (bad values -> a note and a default, never a traceback) ----------
-def url_state(notes):
-    if "vx_init" in st.session_state:
-        return
-    ds, n = parse_choice(url_param("ds"), list(DATASETS), "mnist", "ds")
-    notes.append(n)
-    kind, n = parse_choice(url_param("model"), ["vae", "ae"], "vae", "model")
-    notes.append(n)
-    if (ds, kind) not in MODELS:
-        notes.append(f"The plain autoencoder is trained on MNIST only; showing the VAE for {DATASETS[ds]}.")
-        kind = "vae"
-    st.session_state.update(vx_ds=ds, vx_kind=kind, vx_init=True)
-    for key in ("z1", "z2"):  # checked once the model (and so the range of z) is known
-        st.session_state[f"vx_{key}_url"] = url_param(key)
-    for key, default in (("img", 0), ("a", 3), ("b", 2)):
-        st.session_state[f"vx_{key}"], n = parse_int(url_param(key), default, 0, N_DEMO - 1, key)
-        notes.append(n)
-    st.session_state["vx_seed"], n = parse_int(url_param("seed"), 0, 0, 2**31 - 1, "seed")
-    notes.append(n)
-
-
-notes = []
-url_state(notes)
+notes = url_state()
 
 with st.sidebar:
     st.radio("Dataset", list(DATASETS), format_func=DATASETS.get, key="vx_ds")
@@ -136,13 +89,10 @@ else:
         box[key] = (round(float(c_lo - pad), 1), round(float(c_hi + pad), 1))
 
 # z from the URL once (clamped to this model's range with a note), then from clicks and sliders
-if "vx_z_from_url" not in st.session_state:
-    for key in ("z1", "z2"):
-        raw = st.session_state.pop(f"vx_{key}_url")
-        value, n = parse_float(raw, 0.0, *box[key], key)
-        notes.append(n)
-        st.session_state[f"vx_{key}"] = value
-    st.session_state.vx_z_from_url = True
+if "vx_z_link" in st.session_state:
+    values, z_notes = read_link(z_link(box), query=st.session_state.pop("vx_z_link"))
+    notes += z_notes
+    st.session_state.update(vx_z1=values["z1"], vx_z2=values["z2"])
 for key in ("z1", "z2"):  # a model switch can change the range
     lo, hi = box[key]
     st.session_state[f"vx_{key}"] = float(min(max(st.session_state[f"vx_{key}"], lo), hi))
@@ -207,56 +157,61 @@ else:
                 "occupy. Look for the smudges and non-digits in the gaps and around the clusters.")
 st.image(manifold_image(name, (box["z1"], box["z2"])), caption=f"manifold of {name}", width=560)
 
-# ---------- 3. reconstruction and the ELBO's two terms ----------
-st.header("3 · Reconstruction and the ELBO")
-img = st.number_input("Chosen test image (0–999; clicking a dot also picks it)", 0, N_DEMO - 1, key="vx_img")
-x_img, r = x_demo[img], chosen_image(name, ds, img)
-cols = st.columns(4)
-cols[0].image(np.kron(x_img, np.ones((4, 4), dtype=np.uint8)), caption=f"test image #{img} ({classes[y_demo[img]]})")
-cols[1].image(np.kron(r["x_bin"], np.ones((4, 4), dtype=np.uint8)), caption="binarized x (seed 0)")
-cols[2].image(np.kron(r["recon"], np.ones((4, 4), dtype=np.uint8)),
-              caption=f"decode(μ(x)), μ = ({r['mu'][0]:.2f}, {r['mu'][1]:.2f})")
-if model.is_vae:
-    with cols[3]:
-        st.metric("reconstruction  E_q[log p(x|z)]", f"{r['reconstruction']:.1f} nats")
-        st.metric("KL(q(z|x) ‖ p(z))", f"{r['kl']:.2f} nats")
-        st.metric("ELBO = reconstruction − KL", f"{r['elbo']:.1f} nats")
-        st.metric(f"log p(x) ≈ (k = {r['k']})", f"{r['log_p']:.1f} nats",
-                  help="importance-weighted estimate; it is never far below the ELBO and tightens as k grows")
-else:
-    cols[3].info("A plain autoencoder has no KL term and no ELBO: it only minimises the reconstruction error, "
-                 "so nothing makes its codes fill the space a prior would sample from.")
+# ---------- 3-6: two fragments, so their controls rerun their own sections only ----------
+@st.fragment
+def test_images_section():
+    st.header("3 · Reconstruction and the ELBO")
+    img = st.number_input("Chosen test image (0–999; clicking a dot also picks it)", 0, N_DEMO - 1, key="vx_img")
+    x_img, r = x_demo[img], chosen_image(name, ds, img)
+    cols = st.columns(4)
+    cols[0].image(zoom(x_img, 4), caption=f"test image #{img} ({classes[y_demo[img]]})")
+    cols[1].image(zoom(r["x_bin"], 4), caption="binarized x (seed 0)")
+    cols[2].image(zoom(r["recon"], 4), caption=f"decode(μ(x)), μ = ({r['mu'][0]:.2f}, {r['mu'][1]:.2f})")
+    if model.is_vae:
+        with cols[3]:
+            st.metric("reconstruction  E_q[log p(x|z)]", f"{r['reconstruction']:.1f} nats")
+            st.metric("KL(q(z|x) ‖ p(z))", f"{r['kl']:.2f} nats")
+            st.metric("ELBO = reconstruction − KL", f"{r['elbo']:.1f} nats")
+            st.metric(f"log p(x) ≈ (k = {r['k']})", f"{r['log_p']:.1f} nats",
+                      help="importance-weighted estimate; it is never far below the ELBO and tightens as k grows")
+    else:
+        cols[3].info("A plain autoencoder has no KL term and no ELBO: it only minimises the reconstruction error, "
+                     "so nothing makes its codes fill the space a prior would sample from.")
+    st.header("4 · Interpolation: latent space vs pixel space")
+    ca, cb = st.columns(2)
+    a = ca.number_input("from test image", 0, N_DEMO - 1, key="vx_a")
+    b = cb.number_input("to test image", 0, N_DEMO - 1, key="vx_b")
+    xa = torch.from_numpy(x_demo[[a, b]]).float()[:, None] / 255
+    with torch.inference_mode():
+        m_ab, _ = model.encode(xa)
+        latent_path = model.decode(lerp(m_ab[0], m_ab[1], 10))
+    pixel_path = lerp(xa[0], xa[1], 10)
+    st.image(grid_image(latent_path, 10), width=620,
+             caption="decode((1−t)·μ(a) + t·μ(b)): " + ("every step stays on the manifold of digit-like images"
+                                                       if model.is_vae else "the straight line may cross a hole"))
+    st.image(grid_image(pixel_path, 10), caption="(1−t)·a + t·b in pixel space: a cross-fade, not a morph", width=620)
+    share()
 
-# ---------- 4. interpolation ----------
-st.header("4 · Interpolation: latent space vs pixel space")
-ca, cb = st.columns(2)
-a = ca.number_input("from test image", 0, N_DEMO - 1, key="vx_a")
-b = cb.number_input("to test image", 0, N_DEMO - 1, key="vx_b")
-xa = torch.from_numpy(x_demo[[a, b]]).float()[:, None] / 255
-with torch.inference_mode():
-    m_ab, _ = model.encode(xa)
-    latent_path = model.decode(lerp(m_ab[0], m_ab[1], 10))
-pixel_path = lerp(xa[0], xa[1], 10)
-st.image(grid_image(latent_path, 10), width=620,
-         caption="decode((1−t)·μ(a) + t·μ(b)): " + ("every step stays on the manifold of digit-like images"
-                                                   if model.is_vae else "the straight line may cross a hole"))
-st.image(grid_image(pixel_path, 10), caption="(1−t)·a + t·b in pixel space: a cross-fade, not a morph", width=620)
 
-# ---------- 5. samples from the prior ----------
-st.header("5 · Samples from the prior z ~ N(0, I)")
-seed = st.number_input("seed", 0, 2**31 - 1, key="vx_seed")
-st.image(prior_samples(name, seed), width=900,
-         caption=f"32 draws of z ~ N(0, I), seed {seed}, decoded by {name}" +
-                 ("" if model.is_vae else ": the AE was never trained to make N(0, I) meaningful"))
+@st.fragment
+def samples_section():
+    st.header("5 · Samples from the prior z ~ N(0, I)")
+    seed = st.number_input("seed", 0, 2**31 - 1, key="vx_seed")
+    st.image(prior_samples(name, seed), width=900,
+             caption=f"32 draws of z ~ N(0, I), seed {seed}, decoded by {name}" +
+                     ("" if model.is_vae else ": the AE was never trained to make N(0, I) meaningful"))
+    st.header("6 · More latent dimensions: the 32-D VAE")
+    st.write("Two latent dimensions can be drawn, but they squeeze every digit into two numbers. The same kind of "
+             "VAE with a 32-D latent space fits MNIST far better (a lower −log p(x) on test digits); the price is "
+             "a space nobody can look at. Its samples below use the seed of section 5.")
+    if load_model("vae-mnist-32") is not None:
+        st.image(prior_samples("vae-mnist-32", seed), width=900,
+                 caption=f"32 draws of z ~ N(0, I) in 32 dimensions, seed {seed}, decoded by vae-mnist-32")
+    share()
 
-# ---------- 6. the 32-D model: a better likelihood, but no map ----------
-st.header("6 · More latent dimensions: the 32-D VAE")
-st.write("Two latent dimensions can be drawn, but they squeeze every digit into two numbers. The same kind of "
-         "VAE with a 32-D latent space fits MNIST far better (a lower −log p(x) on test digits); the price is a "
-         "space nobody can look at. Its samples below use the seed of section 5.")
-if load_model("vae-mnist-32") is not None:
-    st.image(prior_samples("vae-mnist-32", seed), width=900,
-             caption=f"32 draws of z ~ N(0, I) in 32 dimensions, seed {seed}, decoded by vae-mnist-32")
+
+test_images_section()
+samples_section()
 rows = mnist_nll_comparison()
 if rows:
     bars = go.Figure(go.Bar(
@@ -290,7 +245,4 @@ if metric(card, "test_nll_nats") is not None:
                f"{metric(card, 'test_nll_images')} images) on the binarized {ds} test set. "
                f"Command: `{metric(card, 'measured_with')}`")
 
-# ---------- shareable state ----------
-st.query_params.update({"ds": ds, "model": kind, "z1": f"{st.session_state.vx_z1:.2f}",
-                        "z2": f"{st.session_state.vx_z2:.2f}", "img": str(img), "a": str(a), "b": str(b),
-                        "seed": str(seed)})
+share()
