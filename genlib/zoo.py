@@ -271,14 +271,12 @@ def save(model, name: str, card_fields: dict, weights_dir: Path | None = None, f
     return write_card(card_path, info)
 
 
-def update_card(name: str, weights_dir: Path | None = None, **fields) -> dict:
-    """Merge `fields` into an existing card (e.g. metrics measured after training); weights untouched.
-    A dict merges into the card's dict of that key; None as a value removes the key."""
+def update_card(name: str, weights_dir: Path | None = None, merge: bool = True, **fields) -> dict:
+    """Write `fields` into an existing card (e.g. metrics measured after training); weights untouched.
+    A dict merges into the card's dict of that key, unless merge=False (then it replaces it)."""
     info = card(name, weights_dir)
     for k, v in fields.items():
-        if v is None:
-            info.pop(k, None)
-        elif isinstance(v, dict) and isinstance(info.get(k), dict):
+        if merge and isinstance(v, dict) and isinstance(info.get(k), dict):
             info[k] = {**info[k], **v}
         else:
             info[k] = v

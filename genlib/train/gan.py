@@ -10,23 +10,19 @@ Recipe (why each piece, measured numbers in docs/notes/issue-4.md):
 - EMA of G's weights (decay 0.999): averages out the step-to-step jitter of GAN training; it is what
   ships, with BatchNorm statistics recomputed for the averaged weights.
 
-Everything lands in runs/<name>/: checkpoint.pt (each epoch, --resume continues it), losses.csv,
-grid_epochXXX.png (EMA samples of one fixed noise batch, comparable across epochs).
-`--export` writes weights/<name> (fp16 EMA generator) and weights/<name>-d from the latest checkpoint.
+Everything lands in runs/<name>/ (genlib/train/common.py): checkpoint.pt (every 5 minutes; --resume
+continues it), log.csv, grid_stepXXXXXX_epochX.XX.png (EMA samples of one fixed noise batch, comparable
+across the run). `--export` writes weights/<name> (fp16 EMA generator) and weights/<name>-d from the latest
+checkpoint; a finished run exports itself.
 """
 from __future__ import annotations
 
-import copy
-import time
-from pathlib import Path
-
-from genlib.train.common import (CsvLog, Progress, add_common_arguments, command_string, load_checkpoint,
-                                 run_dir, save_checkpoint)
+from genlib.train.common import Run, add_common_arguments, ema_of, ema_weights, load_ema, real_or_synthetic
 
 LICENCE = ("Trained on UTKFace (Zhang, Song, Qi, CVPR 2017), released for non-commercial research "
            "purposes only; image copyright stays with the original owners. Treat this model under the "
            "same terms: research and education only, no commercial use.")
-DATASET = "UTKFace aligned & cropped, 64x64 RGB, train split (22,151 faces), horizontal flips"
+BN_BATCHES, BN_BATCH_SIZE = 64, 64  # the exported G's BatchNorm statistics: 4,096 prior samples
 
 
 def add_arguments(p):
@@ -78,21 +74,15 @@ def diff_augment(x, policy: str, g=None):
 
 # ---- data ------------------------------------------------------------------------------------------
 
-def load_training_faces(args):
-    """uint8 tensor [N, 3, 64, 64]. Dry runs fall back to random pixels when the face data is absent."""
+def training_faces(args):
+    """uint8 tensor [N, 3, 64, 64]; random pixels for a dry run without the face data."""
     import numpy as np
     import torch
 
-    from genlib.data import DataMissingError, load_faces
+    from genlib.data import load_faces
 
-    try:
-        x = load_faces("train", root=args.data)["x"]
-    except DataMissingError:
-        if not args.dry_run:
-            raise
-        x = np.random.default_rng(0).integers(0, 256, (64, 64, 64, 3), dtype=np.uint8)
-    if args.dry_run:
-        x = x[:64]
+    x = real_or_synthetic(args, lambda: load_faces("train", root=args.data)["x"],
+                          lambda: np.random.default_rng(0).integers(0, 256, (64, 64, 64, 3), dtype=np.uint8))
     return torch.from_numpy(np.ascontiguousarray(x)).permute(0, 3, 1, 2).contiguous()
 
 
@@ -100,29 +90,54 @@ def to_model_scale(batch_uint8):
     return batch_uint8.float() / 127.5 - 1.0
 
 
-# ---- export ------------------------------------------------------------------------------------------
+# ---- models ------------------------------------------------------------------------------------------
 
-def export(ckpt: dict, args, weights_dir=None) -> dict:
+def networks(args, weights_dir, ck: dict | None):
+    """(config, G, D, initialised_from): the checkpoint's nets on --resume; the installed G and D on --init;
+    else fresh nets of the CLI's shape."""
+    import genlib
+    from genlib.gan import build
+
+    cfg, start, initialised_from = {"z_dim": args.z_dim, "ngf": args.ngf, "ndf": args.ndf}, None, None
+    if ck:
+        cfg, start, initialised_from = ck["config"], (ck["G"], ck["D"]), ck.get("initialised_from")
+    elif args.init:
+        G, D = genlib.load(args.init, weights_dir=weights_dir), genlib.load(f"{args.init}-d", weights_dir=weights_dir)
+        cfg = {"z_dim": G.card["config"]["z_dim"], "ngf": G.card["config"]["ngf"], "ndf": D.card["config"]["ndf"]}
+        start = G.state_dict(), D.state_dict()
+        initialised_from = {"name": args.init, "sha256": G.card["sha256"], "images_seen": G.card.get("images_seen"),
+                            "wall_time_s": G.card.get("wall_time_s")}
+    G, D = build({**cfg, "net": "G"}), build({**cfg, "net": "D"})
+    if start:
+        G.load_state_dict(start[0]), D.load_state_dict(start[1])
+    return cfg, G, D, initialised_from
+
+
+def export(run, ck: dict) -> dict:
     """Write the EMA generator (fp16) as weights/<name> and D (fp16) as weights/<name>-d."""
     import genlib
     from genlib.gan import build, recompute_batchnorm_stats
+    from genlib.zoo import DATASETS
 
-    cfg = ckpt["config"]
+    cfg, batches = ck["config"], 4 if run.args.dry_run else BN_BATCHES
     G = build({**cfg, "net": "G"})
-    G.load_state_dict(ckpt["G_ema"])
-    recompute_batchnorm_stats(G, batches=4 if args.dry_run else 64)
+    G.load_state_dict(ema_weights(ck["ema"]))
+    recompute_batchnorm_stats(G, batches=batches, batch_size=BN_BATCH_SIZE)
     D = build({**cfg, "net": "D"})
-    D.load_state_dict(ckpt["D"])
-    common = {"family": "gan", "dataset": DATASET, "licence": LICENCE, "command": ckpt["command"],
-              "seed": ckpt["seed"], "steps": ckpt["step"], "epochs": round(ckpt["images_seen"] / ckpt["n_train"], 2),
-              "images_seen": ckpt["images_seen"], "wall_time_s": round(ckpt["elapsed"], 1),
-              "training": ckpt["recipe"]}
-    card = genlib.save(G, args.name, {**common, "config": {**cfg, "net": "G"},
-                                      "note": "EMA generator; BatchNorm statistics recomputed over 4096 prior samples"},
-                       weights_dir=weights_dir, fp16=True)
-    genlib.save(D, f"{args.name}-d", {**common, "config": {**cfg, "net": "D"},
-                                       "note": f"the discriminator trained against {args.name} (raw G)"},
-                weights_dir=weights_dir, fp16=True)
+    D.load_state_dict(ck["D"])
+    common = {**run.card_fields(), "family": "gan", "licence": LICENCE,
+              "dataset": {"id": "utkface64", "description": f"{DATASETS['utkface64']}: train split "
+                                                            f"({ck['n_train']:,} faces), horizontal flips"},
+              "epochs": round(ck["images_seen"] / ck["n_train"], 2), "images_seen": ck["images_seen"],
+              "training": ck["recipe"]}
+    note = f"EMA generator; BatchNorm statistics recomputed over {batches * BN_BATCH_SIZE:,} prior samples"
+    card = genlib.save(G, run.args.name, {**common, "config": {**cfg, "net": "G"}, "note": note},
+                       weights_dir=run.out_dir, fp16=True)
+    genlib.save(D, f"{run.args.name}-d", {**common, "config": {**cfg, "net": "D"},
+                                           "note": f"the discriminator trained against {run.args.name} (raw G)"},
+                weights_dir=run.out_dir, fp16=True)
+    print(f"exported {run.args.name}: {card['parameters']} parameters, {card['file_bytes']} bytes, "
+          f"step {card['steps']}", flush=True)
     return card
 
 
@@ -130,140 +145,83 @@ def export(ckpt: dict, args, weights_dir=None) -> dict:
 
 def main(args):
     import torch
-    import torch.nn.functional as F
-
-    from genlib.gan import build, grid
     from PIL import Image
 
-    if args.threads:
-        torch.set_num_threads(args.threads)
+    from genlib.gan import grid
+
     if args.dry_run:
-        args.ngf, args.ndf, args.batch_size, args.steps = 8, 8, 8, 2
-    out = Path(args.out_dir) if args.out_dir else None
-    rdir = (out / "runs") if (args.dry_run and out) else run_dir(args.name, args.dry_run)
-    rdir.mkdir(parents=True, exist_ok=True)
-    ckpt_path = rdir / "checkpoint.pt"
-
+        args.ngf, args.ndf = 8, 8
+    run = Run(args, ["epoch", "loss_d", "loss_g", "d_real", "d_fake"])
+    ck = run.resume()
     if args.export:
-        card = export(load_checkpoint(ckpt_path), args, out)
-        print(f"exported {args.name}: {card['parameters']} parameters, {card['file_bytes']} bytes, "
-              f"step {card['steps']}")
-        return card
-
-    torch.manual_seed(args.seed)
-    cfg = {"z_dim": args.z_dim, "ngf": args.ngf, "ndf": args.ndf}
-    G, D = build({**cfg, "net": "G"}), build({**cfg, "net": "D"})
-    initialised_from = None
-    if args.init and not args.resume:
-        import genlib
-
-        G_init, D_init = genlib.load(args.init, weights_dir=out), genlib.load(f"{args.init}-d", weights_dir=out)
-        cfg = {k: G_init.card["config"][k] for k in ("z_dim", "ngf")} | {"ndf": D_init.card["config"]["ndf"]}
-        G, D = build({**cfg, "net": "G"}), build({**cfg, "net": "D"})
-        G.load_state_dict(G_init.state_dict()), D.load_state_dict(D_init.state_dict())
-        initialised_from = {"name": args.init, "sha256": G_init.card["sha256"],
-                            "images_seen": G_init.card.get("images_seen"), "wall_time_s": G_init.card.get("wall_time_s")}
-    G_ema = copy.deepcopy(G).requires_grad_(False)
+        return export(run, ck)
+    cfg, G, D, initialised_from = networks(args, run.out_dir, ck)
+    G_ema = ema_of(G, args.ema)
     opt_g = torch.optim.Adam(G.parameters(), lr=args.lr, betas=(0.5, 0.999))
     opt_d = torch.optim.Adam(D.parameters(), lr=args.lr, betas=(0.5, 0.999))
-    fixed_noise = torch.randn(64, args.z_dim, generator=torch.Generator().manual_seed(1234))
-    data_g = torch.Generator().manual_seed(args.seed)  # batches + augmentation, checkpointed
-    step, images_seen, elapsed = 0, 0, 0.0
-    command = command_string(args)
-    if args.resume and ckpt_path.exists():
-        ck = load_checkpoint(ckpt_path)
-        G.load_state_dict(ck["G"]), D.load_state_dict(ck["D"]), G_ema.load_state_dict(ck["G_ema"])
+    rng = torch.Generator().manual_seed(args.seed)  # batches + augmentation, checkpointed
+    fixed_noise = torch.randn(64, cfg["z_dim"], generator=torch.Generator().manual_seed(1234))
+    seen = {"images": 0}
+    if ck:
+        load_ema(G_ema, ck["ema"], run.step), rng.set_state(ck["rng"])
         opt_g.load_state_dict(ck["opt_g"]), opt_d.load_state_dict(ck["opt_d"])
-        data_g.set_state(ck["data_rng"])
-        initialised_from = ck.get("initialised_from")
-        args.bf16 = ck.get("bf16", args.bf16)
-        step, images_seen, elapsed = ck["step"], ck["images_seen"], ck["elapsed"]
-        command = f"{ck['command']}  # then at step {step}: {command}"  # the card shows the whole history
-        print(f"resumed from {ckpt_path} at step {step}")
-
-    faces = load_training_faces(args)
-    n_train = len(faces)
-    steps_per_epoch = max(1, n_train // args.batch_size)
+        seen["images"], args.bf16 = ck["images_seen"], ck.get("bf16", args.bf16)
+    faces = training_faces(args)
     recipe = {"loss": "non-saturating logistic", "D": "spectral norm, no BatchNorm", "G": "DCGAN, BatchNorm",
               "optimizer": f"Adam lr {args.lr} betas (0.5, 0.999), batch {args.batch_size}",
               "ema_decay": args.ema, "diffaugment": args.augment, "real_flip": True,
               "precision": "bfloat16 autocast" if args.bf16 else "float32",
               **({"initialised_from": initialised_from} if initialised_from else {})}
+    print(f"training {args.name}: {len(faces)} faces, G {sum(p.numel() for p in G.parameters())} D "
+          f"{sum(p.numel() for p in D.parameters())} parameters, threads {torch.get_num_threads()}", flush=True)
+
+    def train_step():
+        real = to_model_scale(faces[torch.randint(0, len(faces), (args.batch_size,), generator=rng)])
+        flip = torch.rand(args.batch_size, generator=rng) < 0.5
+        real = torch.where(flip.view(-1, 1, 1, 1), real.flip(3), real)
+        losses = gan_step(G, D, opt_g, opt_d, real, torch.randn(args.batch_size, cfg["z_dim"], generator=rng),
+                          args, rng)
+        G_ema.update_parameters(G)
+        seen["images"] += args.batch_size
+        return {"epoch": seen["images"] / len(faces), **losses}
 
     def state():
-        return dict(G=G.state_dict(), D=D.state_dict(), G_ema=G_ema.state_dict(), opt_g=opt_g.state_dict(),
-                    opt_d=opt_d.state_dict(), data_rng=data_g.get_state(), step=step, images_seen=images_seen,
-                    elapsed=elapsed, command=command, seed=args.seed, config=cfg, n_train=n_train, recipe=recipe,
-                    bf16=args.bf16, initialised_from=initialised_from)
+        return dict(G=G.state_dict(), D=D.state_dict(), ema=G_ema.state_dict(), opt_g=opt_g.state_dict(),
+                    opt_d=opt_d.state_dict(), rng=rng.get_state(), images_seen=seen["images"], config=cfg,
+                    n_train=len(faces), recipe=recipe, bf16=args.bf16, initialised_from=initialised_from)
 
-    def save_grid(tag):
-        G_ema.eval()
+    def save_grid():
         with torch.no_grad():
-            imgs = ((G_ema(fixed_noise) + 1) / 2).clamp(0, 1)
-        Image.fromarray(grid(imgs, nrow=8)).save(rdir / f"grid_{tag}.png")
+            images = ((G_ema.module.eval()(fixed_noise) + 1) / 2).clamp(0, 1)
+        epoch = seen["images"] / len(faces)
+        Image.fromarray(grid(images, nrow=8)).save(run.dir / f"grid_step{run.step:06d}_epoch{epoch:.2f}.png")
 
-    log = CsvLog(rdir / "losses.csv", ["step", "epoch", "loss_d", "loss_g", "d_real", "d_fake", "img_per_s", "elapsed_s"])
-    progress = Progress(args.steps, start_step=step, every=30.0)
-    print(f"training {args.name}: {n_train} faces, {steps_per_epoch} steps/epoch, G {sum(p.numel() for p in G.parameters())} "
-          f"D {sum(p.numel() for p in D.parameters())} parameters, threads {torch.get_num_threads()}", flush=True)
     G.train(), D.train()
-    t_start = time.time() - elapsed
-    t_rate, n_rate = time.time(), 0
-    while step < args.steps:
-        idx = torch.randint(0, n_train, (args.batch_size,), generator=data_g)
-        real = to_model_scale(faces[idx])
-        flip = torch.rand(args.batch_size, generator=data_g) < 0.5
-        real = torch.where(flip.view(-1, 1, 1, 1), real.flip(3), real)
-        z = torch.randn(args.batch_size, args.z_dim, generator=data_g)
+    run.fit(train_step, state, steps=args.steps, minutes=args.max_minutes, at_checkpoint=save_grid)
+    return export(run, state())
 
-        # (1) Update D: maximise log D(x) + log(1 - D(G(z)))  ==  minimise softplus(-D(x)) + softplus(D(G(z)))
-        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=args.bf16):
-            fake = G(z)
-            d_real = D(diff_augment(real, args.augment, data_g)).float()
-            d_fake = D(diff_augment(fake.detach(), args.augment, data_g)).float()
-        loss_d = F.softplus(-d_real).mean() + F.softplus(d_fake).mean()
-        opt_d.zero_grad(set_to_none=True)
-        loss_d.backward()
-        opt_d.step()
 
-        # (2) Update G: non-saturating, maximise log D(G(z)) (strong gradients while D still wins)
-        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=args.bf16):
-            d_gen = D(diff_augment(fake, args.augment, data_g)).float()
-        loss_g = F.softplus(-d_gen).mean()
-        opt_g.zero_grad(set_to_none=True)
-        loss_g.backward()
-        opt_g.step()
+def gan_step(G, D, opt_g, opt_d, real, z, args, rng) -> dict:
+    """One update of D, then one of G, on a batch of real faces (model scale) and latents z."""
+    import torch
+    import torch.nn.functional as F
 
-        # EMA of G's weights; ramp the decay up so early averages do not drag in the random init
-        with torch.no_grad():
-            beta = min(args.ema, (1 + step) / (10 + step))
-            for pe, p in zip(G_ema.parameters(), G.parameters()):
-                pe.lerp_(p, 1 - beta)
-            for be, b in zip(G_ema.buffers(), G.buffers()):
-                be.copy_(b)  # BN statistics follow G during training (recomputed exactly on export)
+    # (1) Update D: maximise log D(x) + log(1 - D(G(z)))  ==  minimise softplus(-D(x)) + softplus(D(G(z)))
+    with torch.autocast("cpu", dtype=torch.bfloat16, enabled=args.bf16):
+        fake = G(z)
+        d_real = D(diff_augment(real, args.augment, rng)).float()
+        d_fake = D(diff_augment(fake.detach(), args.augment, rng)).float()
+    loss_d = F.softplus(-d_real).mean() + F.softplus(d_fake).mean()
+    opt_d.zero_grad(set_to_none=True)
+    loss_d.backward()
+    opt_d.step()
 
-        step += 1
-        images_seen += args.batch_size
-        n_rate += args.batch_size
-        elapsed = time.time() - t_start
-        if step % 10 == 0 or step == args.steps:
-            rate = n_rate / max(time.time() - t_rate, 1e-9)
-            t_rate, n_rate = time.time(), 0
-            log.write(step=step, epoch=round(images_seen / n_train, 3), loss_d=round(loss_d.item(), 4),
-                      loss_g=round(loss_g.item(), 4), d_real=round(torch.sigmoid(d_real).mean().item(), 4),
-                      d_fake=round(torch.sigmoid(d_fake).mean().item(), 4), img_per_s=round(rate, 1),
-                      elapsed_s=round(elapsed, 1))
-        progress(step, loss_d=loss_d.item(), loss_g=loss_g.item(), epoch=images_seen / n_train)
-        out_of_time = args.max_minutes and elapsed > args.max_minutes * 60
-        if step % steps_per_epoch == 0 or step == args.steps or out_of_time:
-            save_checkpoint(ckpt_path, **state())
-            save_grid(f"step{step:06d}_epoch{images_seen / n_train:.2f}")
-            G.train()
-        if out_of_time:
-            print(f"time limit of {args.max_minutes} min reached at step {step}", flush=True)
-            break
-
-    save_checkpoint(ckpt_path, **state())
-    card = export(load_checkpoint(ckpt_path), args, out)
-    print(f"done: step {step}, {elapsed / 60:.1f} min, wrote {args.name} ({card['file_bytes']} bytes)", flush=True)
-    return card
+    # (2) Update G: non-saturating, maximise log D(G(z)) (strong gradients while D still wins)
+    with torch.autocast("cpu", dtype=torch.bfloat16, enabled=args.bf16):
+        d_gen = D(diff_augment(fake, args.augment, rng)).float()
+    loss_g = F.softplus(-d_gen).mean()
+    opt_g.zero_grad(set_to_none=True)
+    loss_g.backward()
+    opt_g.step()
+    return {"loss_d": loss_d.item(), "loss_g": loss_g.item(), "d_real": torch.sigmoid(d_real).mean().item(),
+            "d_fake": torch.sigmoid(d_fake).mean().item()}

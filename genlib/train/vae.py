@@ -12,10 +12,8 @@ from __future__ import annotations
 
 import math
 import time
-from pathlib import Path
 
-from genlib.train.common import (CsvLog, Progress, add_common_arguments, command_string, load_checkpoint,
-                                 run_dir, save_checkpoint)
+from genlib.train.common import Progress, Run, add_common_arguments, command_string, real_or_synthetic
 
 # Per-model defaults. 469 steps of 128 images = one epoch of the 60,000 training images.
 NAMES = {
@@ -72,31 +70,28 @@ def settings(args) -> dict:
     return s
 
 
-def load_train_images(dataset: str, root, dry_run: bool):
-    """uint8 training images [N,28,28]; a dry run without the dataset falls back to the shipped demo set."""
-    from genlib import data
-
-    try:
-        x = data.load_npz(dataset, root)["x_train"]
-    except data.DataMissingError:
-        if not dry_run:
-            raise
-        x = data.demo_images(dataset)[0]
-    return x[:256] if dry_run else x
-
-
-def load_test_set(dataset: str, root, dry_run: bool):
+def train_images(args, dataset: str):
+    """Training images as floats in [0,1], [N,1,28,28]; the shipped demo images for a dry run without the data."""
     import torch
 
     from genlib import data
 
-    try:
-        return data.binarized_test_set(dataset, root)
-    except data.DataMissingError:
-        if not dry_run:
-            raise
-        return torch.bernoulli(torch.from_numpy(data.demo_images(dataset)[0][:16]).float()[:, None] / 255,
-                               generator=torch.Generator().manual_seed(0))
+    x = real_or_synthetic(args, lambda: data.load_npz(dataset, args.data)["x_train"],
+                          lambda: data.demo_images(dataset)[0], keep=256)
+    return torch.from_numpy(x).float()[:, None] / 255
+
+
+def test_set(args, dataset: str):
+    """The standard binarized test set (ARCHITECTURE.md); binarized demo images for a dry run without the data."""
+    import torch
+
+    from genlib import data
+
+    def demo():
+        x = torch.from_numpy(data.demo_images(dataset)[0][:16]).float()[:, None] / 255
+        return torch.bernoulli(x, generator=torch.Generator().manual_seed(0))
+
+    return real_or_synthetic(args, lambda: data.binarized_test_set(dataset, args.data), demo, keep=16)
 
 
 def spread_subset(x, n=None):
@@ -184,7 +179,7 @@ def metrics_card(m: dict, dataset: str, command: str, threads: int, z_dim: int) 
     if "test_nll_images" in m and m["test_nll_images"] < m["eval_images"]:
         m["eval_set_nll"] = (f"log p(x) on every {m['eval_images'] // m['test_nll_images']}-th image of that set "
                              f"({m['test_nll_images']} images); the ELBO terms on all {m['eval_images']}")
-    m["command"] = command
+    m["measured_with"] = command
     m["threads"] = threads
     if dataset == "mnist" and "test_nll_nats" in m:
         m["published_test_nll_nats"] = PUBLISHED
@@ -195,20 +190,17 @@ def metrics_card(m: dict, dataset: str, command: str, threads: int, z_dim: int) 
     return m
 
 
-def _first_command(ck: dict, args, out_dir) -> str:
-    """The command that started a resumed run. Checkpoints written before commands were recorded lack it;
-    then it is the card's command if that card was written by the same run at the checkpoint's step."""
-    if "command" in ck:
-        return ck["command"]
+def measure(args, weights_dir, model=None) -> dict:
+    """Measure a saved model's test metrics and write them into its card (replacing older ones)."""
     from genlib import zoo
 
-    try:
-        info = zoo.card(args.name, out_dir)
-    except zoo.WeightsError:
-        info = {}
-    if info.get("steps") == ck["step"] and "resumed_with" not in info:
-        return info["command"]
-    return "(not recorded: checkpoint older than command logging)"
+    model = model or zoo.load(args.name, weights_dir)
+    dataset = model.card["dataset"]["id"]
+    k = min(args.eval_k, 8) if args.dry_run else args.eval_k
+    m = evaluate(model, test_set(args, dataset), k, args.seed, args.eval_n, args.eval_jobs)
+    m = metrics_card(m, dataset, command_string(args), args.threads, model.z_dim)
+    print(m, flush=True)
+    return zoo.update_card(args.name, weights_dir, merge=False, metrics=m)
 
 
 def main(args):
@@ -217,105 +209,65 @@ def main(args):
     from genlib import zoo
     from genlib.vae import build
 
-    if args.threads:
-        torch.set_num_threads(args.threads)
-    s = settings(args)
-    if s["steps"] is None:
-        s["steps"] = 4000
-    if args.dry_run:
-        s["steps"], args.batch_size, s["kl_warmup"] = 3, 16, min(s["kl_warmup"], 2)
-    out_dir = args.out_dir or (run_dir(args.name, dry_run=True) if args.dry_run else None)
-    config = {k: s[k] for k in ("kind", "z_dim", "enc_ch", "dec_ch", "hidden", "dec_stages")}
-    command = command_string(args)
-
+    run = Run(args, ["loss", "rec", "kl", "beta", "lr"])
     if args.eval_only:
-        model = zoo.load(args.name, out_dir)
-        x_test = load_test_set(model.card["dataset"], args.data, args.dry_run)
-        m = evaluate(model, x_test[:16] if args.dry_run else x_test, args.eval_k, args.seed, args.eval_n,
-                     args.eval_jobs)
-        m = metrics_card(m, model.card["dataset"], command, args.threads, model.z_dim)
-        print(m, flush=True)
-        zoo.update_card(args.name, out_dir, metrics=None)  # replace, not merge: no key of an older run survives
-        zoo.update_card(args.name, out_dir, metrics=m)
-        return m
-
-    torch.manual_seed(args.seed)
+        return measure(args, run.out_dir)["metrics"]
+    s = settings(args)
+    if args.dry_run:
+        s["kl_warmup"] = min(s["kl_warmup"], 2)
+    config = {k: s[k] for k in ("kind", "z_dim", "enc_ch", "dec_ch", "hidden", "dec_stages")}
     g = torch.Generator().manual_seed(args.seed)  # drives batches and binarization: a run is repeatable
-    x_train = torch.from_numpy(load_train_images(s["dataset"], args.data, args.dry_run)).float()[:, None] / 255
+    x_train = train_images(args, s["dataset"])
     model = build(config)
     opt = torch.optim.Adam(model.parameters(), lr=args.lr)
     # cosine decay to 0: most of the late gain in nats comes from the small final learning rates
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda i: 0.5 * (1 + math.cos(math.pi * min(i, s["steps"]) / s["steps"])))
-    rdir = run_dir(args.name, dry_run=args.dry_run)
-    if args.dry_run and args.out_dir:  # keep test runs' checkpoints and logs out of the shared runs/ folder
-        rdir = Path(args.out_dir) / f"{args.name}-run"
-        rdir.mkdir(parents=True, exist_ok=True)
-    ckpt_path = rdir / "checkpoint.pt"
-    step, elapsed = 0, 0.0
-    resumed_with = []  # later commands that continued this run (e.g. more --steps, or --iw-k to fine-tune)
-    if args.resume and ckpt_path.exists():
-        ck = load_checkpoint(ckpt_path)
+    ck = run.resume()
+    if ck:
         model.load_state_dict(ck["model"]), opt.load_state_dict(ck["opt"]), sched.load_state_dict(ck["sched"])
         g.set_state(ck["rng"])
-        step, elapsed = ck["step"], ck["elapsed"]
-        resumed_with = ck.get("resumed_with", []) + [f"at step {step}: {command}"]
-        command = _first_command(ck, args, out_dir)
-        print(f"resumed at step {step}", flush=True)
-    log = CsvLog(rdir / "log.csv", ["step", "loss", "rec", "kl", "beta", "lr", "elapsed_s"])
-    progress = Progress(s["steps"], start_step=step, every=30.0)
-    n, bs = len(x_train), args.batch_size
-    perm, pos = torch.randperm(n, generator=g), 0
-    t_start, last_ckpt = time.time() - elapsed, time.time()
-    model.train()
-    while step < s["steps"]:
-        if pos + bs > n:
-            perm, pos = torch.randperm(n, generator=g), 0
-        x = torch.bernoulli(x_train[perm[pos:pos + bs]], generator=g)  # dynamic binarization
-        pos += bs
-        beta = min(1.0, (step + 1) / s["kl_warmup"]) if s["kl_warmup"] else 1.0
+    batches = shuffled_batches(x_train, args.batch_size, g)
+
+    def train_step():
+        x = torch.bernoulli(next(batches), generator=g)  # dynamic binarization
+        beta = min(1.0, (run.step + 1) / s["kl_warmup"]) if s["kl_warmup"] else 1.0
         if s["kind"] == "ae":
-            rec, kl = model.reconstruction(x), torch.zeros(bs)
+            rec, kl = model.reconstruction(x), torch.zeros(len(x))
             loss = -rec.mean()
-        elif args.iw_k > 1:
-            rec, kl = model.elbo_terms(x, g)  # for the log only
-            loss = -model.iwae_bound(x, args.iw_k, g).mean()
         else:
-            rec, kl = model.elbo_terms(x, g)
-            loss = -(rec - beta * kl).mean()
+            rec, kl = model.elbo_terms(x, g)  # with --iw-k, for the log only
+            loss = -model.iwae_bound(x, args.iw_k, g).mean() if args.iw_k > 1 else -(rec - beta * kl).mean()
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
         sched.step()
-        step += 1
-        if step % 50 == 0 or step == s["steps"]:
-            log.write(step=step, loss=round(loss.item(), 3), rec=round(-rec.mean().item(), 3),
-                      kl=round(kl.mean().item(), 3), beta=round(beta, 3), lr=f"{sched.get_last_lr()[0]:.3g}",
-                      elapsed_s=round(time.time() - t_start, 1))
-        progress(step, loss=loss.item(), kl=kl.mean().item())
-        if time.time() - last_ckpt > 120 or step == s["steps"]:
-            save_checkpoint(ckpt_path, model=model.state_dict(), opt=opt.state_dict(), sched=sched.state_dict(),
-                            rng=g.get_state(), step=step, elapsed=time.time() - t_start,
-                            command=command, resumed_with=resumed_with)
-            last_ckpt = time.time()
-    wall = time.time() - t_start
-    model.eval()
-    card = zoo.save(model, args.name, {
-        "family": s["kind"], "config": config, "dataset": s["dataset"], "licence": LICENCES[s["dataset"]],
-        "command": command, **({"resumed_with": resumed_with} if resumed_with else {}),
-        "seed": args.seed, "steps": s["steps"], "batch_size": bs,
-        "epochs": round(s["steps"] * bs / n, 2), "wall_time_s": round(wall, 1), "threads": args.threads,
+        return {"loss": loss.item(), "rec": -rec.mean().item(), "kl": kl.mean().item(), "beta": beta,
+                "lr": sched.get_last_lr()[0]}
+
+    def state():
+        return dict(model=model.state_dict(), opt=opt.state_dict(), sched=sched.state_dict(), rng=g.get_state())
+
+    model.train()
+    run.fit(train_step, state, steps=s["steps"], checkpoint_every=120, log_every=50)
+    card = zoo.save(model.eval(), args.name, {
+        **run.card_fields(), "family": s["kind"], "config": config, "licence": LICENCES[s["dataset"]],
+        "dataset": {"id": s["dataset"], "description": zoo.DATASETS[s["dataset"]]}, "batch_size": args.batch_size,
+        "epochs": round(run.step * args.batch_size / len(x_train), 2),
         "training": {"objective": "reconstruction (BCE)" if s["kind"] == "ae" else
                      (f"IWAE bound, k={args.iw_k}" if args.iw_k > 1 else "ELBO"),
                      "binarization": "dynamic (fresh Bernoulli sample per batch)",
                      "optimizer": f"Adam lr {args.lr}, cosine decay to 0", "kl_warmup_steps": s["kl_warmup"]},
-    }, out_dir)
+    }, run.out_dir)
+    print(f"saved {args.name}: {card['parameters']} parameters, {run.elapsed:.0f} s", flush=True)
     model.card = card
-    print(f"saved {args.name}: {card['parameters']} parameters, {wall:.0f} s", flush=True)
-    if not args.no_eval:
-        k = min(args.eval_k, 8) if args.dry_run else args.eval_k
-        x_test = load_test_set(s["dataset"], args.data, args.dry_run)
-        m = evaluate(model, x_test[:16] if args.dry_run else x_test, k, args.seed, args.eval_n, args.eval_jobs)
-        m = metrics_card(m, s["dataset"], command, args.threads, s["z_dim"])
-        print(m, flush=True)
-        card = zoo.update_card(args.name, out_dir, metrics=m)
-    return card
+    return card if args.no_eval else measure(args, run.out_dir, model)
+
+
+def shuffled_batches(x, batch_size: int, g):
+    """Endless batches of x: a fresh permutation (drawn from g) for every pass over the data."""
+    import torch
+
+    while True:
+        perm = torch.randperm(len(x), generator=g)
+        for i in range(0, len(x) - batch_size + 1, batch_size):
+            yield x[perm[i:i + batch_size]]

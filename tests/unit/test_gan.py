@@ -91,9 +91,9 @@ def test_training_dry_run_writes_loadable_weights_and_a_card(tmp_path):
     from genlib.train.__main__ import main
 
     card = main(["gan", "--dry-run", "--out-dir", str(tmp_path), "--data", str(tmp_path / "no-data")])
-    assert (tmp_path / "runs" / "checkpoint.pt").exists()
-    assert list((tmp_path / "runs").glob("grid_*.png"))
-    assert (tmp_path / "runs" / "losses.csv").read_text().startswith("step,")
+    run = tmp_path / "runs" / "gan-faces"  # the run's folder under --out-dir
+    assert (run / "checkpoint.pt").exists() and list(run.glob("grid_*.png"))
+    assert (run / "log.csv").read_text().startswith("step,")
     assert card["steps"] == 2 and card["storage"] == "float16" and "non-commercial" in card["licence"]
     G = genlib.load("gan-faces", weights_dir=tmp_path)
     assert isinstance(G, Generator) and not G.training
