@@ -1,6 +1,26 @@
 """GenLab: router and shared frame. Imports no torch, so the home page appears fast;
 each page loads its own model (cached) only when it is shown."""
-import streamlit as st
+import os
+import sys
+
+# Thread policy (issue 15): every visitor's session is a thread of this one server process, so torch's
+# default of one compute thread per core makes concurrent sessions (and a training next door) fight for
+# the cores: one face took 192 ms instead of 2.4 ms that way. One torch thread per session is the
+# policy; GENLAB_TORCH_THREADS=N picks N (0: torch's default). OpenMP and MKL read these variables when
+# torch is first imported, which no page has done before the shell's first run; from then on every
+# thread, including the script thread Streamlit starts for each run, begins with that count.
+# An explicit OMP_NUM_THREADS / MKL_NUM_THREADS in the server's environment wins.
+TORCH_THREADS = os.environ.get("GENLAB_TORCH_THREADS", "1")
+if TORCH_THREADS != "0":
+    for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ.setdefault(var, TORCH_THREADS)
+    # A deep link to a fresh server runs its page once before this shell (see pages/_shared.py), and
+    # that page may have imported torch already: then set the count through torch itself (no import here).
+    loaded_torch, wanted = sys.modules.get("torch"), os.environ["OMP_NUM_THREADS"]
+    if loaded_torch and wanted.isdigit() and loaded_torch.get_num_threads() != int(wanted):
+        loaded_torch.set_num_threads(int(wanted))
+
+import streamlit as st  # noqa: E402
 
 from pages._catalog import existing_demos
 

@@ -1,7 +1,10 @@
 """AppTest over the whole app: every registered page runs without an exception, and a corrupted
 weights file gives a clear message on its page while the rest of the app keeps running."""
 import ast
+import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -9,6 +12,7 @@ import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from genlib import zoo
+from pages import _catalog
 from pages._catalog import DEMOS, existing_demos
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -35,10 +39,37 @@ def test_app_shell_imports_no_torch():
         assert not imported & {"torch", "torchvision", "genlib"}, (path, imported)
 
 
-def test_only_existing_pages_are_registered():
-    assert {d["path"] for d in existing_demos()} <= {d["path"] for d in DEMOS}
-    for demo in existing_demos():
-        assert (ROOT / demo["path"]).exists()
+def test_the_menu_lists_home_and_every_existing_demo_but_never_a_missing_page(monkeypatch):
+    """A catalogue entry whose page file is missing (a demo not written yet) is left out of the menu
+    and the router, and the app still runs; every demo that exists gets a menu entry, in order."""
+    missing = {"path": "pages/not_written_yet.py", "title": "Not written yet", "icon": "🚧",
+               "density": "", "blurb": ""}
+    monkeypatch.setattr(_catalog, "DEMOS", [*DEMOS, missing])
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)
+    at.run()
+    assert not at.exception, [e.message for e in at.exception]
+    menu = [link.proto.label for link in at.sidebar.get("page_link")]
+    assert "Not written yet" not in menu
+    assert menu == ["Home"] + [d["title"] for d in DEMOS if (ROOT / d["path"]).is_file()], menu
+
+
+def test_the_shell_sets_one_torch_thread_before_torch_is_imported():
+    """Thread policy (issue 15): a fresh server process that runs the shell and then imports torch gets one
+    torch thread; GENLAB_TORCH_THREADS picks another count. A subprocess, because torch (and OpenMP)
+    may already be loaded in this one."""
+    probe = ("from streamlit.testing.v1 import AppTest; import sys; "
+             "at = AppTest.from_file('app.py', default_timeout=60); at.run(); "
+             "assert 'torch' not in sys.modules, 'the shell imported torch'; "
+             "import torch; print(torch.get_num_threads())")
+    for setting, expected in ((None, 1), ("2", min(2, os.cpu_count()))):  # torch caps it at the cores
+        env = {k: v for k, v in os.environ.items()
+               if k not in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "GENLAB_TORCH_THREADS")}
+        if setting:
+            env["GENLAB_TORCH_THREADS"] = setting
+        out = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, env=env, capture_output=True, text=True,
+                             timeout=TIMEOUT)
+        assert out.returncode == 0, out.stderr[-2000:]
+        assert out.stdout.split()[-1] == str(expected), (setting, out.stdout)
 
 
 @pytest.mark.parametrize("path", ["pages/home.py"] + [d["path"] for d in existing_demos()])

@@ -1,40 +1,29 @@
 """Real-browser tests: Debian's chromium driven by Playwright against `streamlit run app.py`.
 
 Outside CI a missing chromium skips these tests; with GENLAB_REQUIRE_BROWSER=1 (set by .ci/run) it is
-an error, so CI can never pass with the browser layer silently skipped.
+an error, so CI can never pass with the browser layer silently skipped. Starting the server and the
+browser lives in tests/appserver.py, which the benchmarks share.
 """
-import contextlib
 import os
-import shutil
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
-from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-SCREENSHOTS = ROOT / "screenshots"
-CHROMIUM = os.environ.get("GENLAB_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
+from tests.appserver import (CHROMIUM, CHROMIUM_ARGS, browser_missing_reason, running_app,  # noqa: F401
+                             screenshot, wait_for_app)
+
 REQUIRED = os.environ.get("GENLAB_REQUIRE_BROWSER") == "1"
-CHROMIUM_ARGS = ["--no-sandbox", "--headless=new", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-
-
-def _browser_missing_reason():
-    if not Path(CHROMIUM).exists():
-        return f"chromium not found at {CHROMIUM} (apt-get install -y chromium)"
-    try:
-        import playwright  # noqa: F401
-    except ImportError:
-        return "playwright is not installed (pip install -r requirements-dev.txt)"
-    return None
+# expect(...) waits up to this long (Playwright's default is 5 s): the first run of a model page loads its
+# model, and on the 2-core CI machine the cores are shared with the browser and sometimes a training.
+EXPECT_TIMEOUT_MS = 30_000
+try:
+    from playwright.sync_api import expect
+    expect.set_options(timeout=EXPECT_TIMEOUT_MS)
+except ImportError:  # reported per test by pytest_collection_modifyitems
+    pass
 
 
 def pytest_collection_modifyitems(config, items):
-    reason = _browser_missing_reason()
+    reason = browser_missing_reason()
     if reason is None:
         return
     for item in items:
@@ -47,7 +36,7 @@ def pytest_collection_modifyitems(config, items):
 
 @pytest.fixture(scope="session")
 def _browser_required():
-    reason = _browser_missing_reason()
+    reason = browser_missing_reason()
     if reason:
         pytest.fail(f"GENLAB_REQUIRE_BROWSER=1 but {reason}", pytrace=False)
 
@@ -62,63 +51,8 @@ def browser_context_args(browser_context_args):
     return {**browser_context_args, "viewport": {"width": 1400, "height": 1000}}
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@contextlib.contextmanager
-def running_app():
-    """`streamlit run app.py` in a subprocess on a free port; yields its base URL once it is healthy."""
-    port = _free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
-         "--server.headless", "true", "--browser.gatherUsageStats", "false"],
-        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.time() + 60
-        while time.time() < deadline:
-            try:
-                if urllib.request.urlopen(f"{url}/_stcore/health", timeout=1).read() == b"ok":
-                    break
-            except OSError:
-                time.sleep(0.2)
-        else:
-            pytest.fail("streamlit did not start within 60 s")
-        yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:  # torch-heavy pages can take >10 s to shut down on a busy CPU
-            proc.kill()
-            proc.wait()
-
-
 @pytest.fixture(scope="session")
 def app_url():
-    """One app server for the whole browser session."""
-    with running_app() as url:
-        yield url
-
-
-def wait_for_app(page, timeout: float = 60_000) -> None:
-    """Wait until Streamlit has connected and finished running the script (it renders over a websocket
-    after the page load, so asserting earlier races the app)."""
-    page.wait_for_selector('[data-testid="stApp"][data-test-connection-state="CONNECTED"]', timeout=timeout)
-    # "notRunning" is also the state before the first run starts, so also require drawn content.
-    page.wait_for_function(
-        """() => { const app = document.querySelector('[data-testid="stApp"]');
-                   return app && app.getAttribute('data-test-script-state') === 'notRunning'
-                          && document.querySelector('[data-testid="stMain"] [data-testid="stElementContainer"]'); }""",
-        timeout=timeout)
-    page.wait_for_timeout(300)  # let the last delta paint
-
-
-def screenshot(page, name: str) -> Path:
-    SCREENSHOTS.mkdir(exist_ok=True)
-    path = SCREENSHOTS / f"{name}.png"
-    page.screenshot(path=str(path), full_page=True)
-    return path
+    """One app server for the whole browser session (each test gets its own page, so its own session)."""
+    with running_app() as server:
+        yield server.url

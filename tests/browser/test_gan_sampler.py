@@ -1,45 +1,53 @@
 """The GAN face sampler in a real browser (shipped weights/gan-faces): a face is drawn, "New face"
 draws another one and updates the link, and a ?seed= link reproduces the same face."""
 import re
+from urllib.parse import urljoin
 
-from tests.browser.conftest import screenshot, wait_for_app
+from playwright.sync_api import expect
 
-MAIN_FACE = '[data-testid="stMain"] [data-testid="stImage"] img'
+from tests.appserver import screenshot, wait_for_app
+
+FACES = '[data-testid="stMain"] [data-testid="stImage"] img'
+DRAWN_BIG = "(img) => img.complete && img.naturalWidth >= 256"  # decoded, and upscaled from 64 px
 
 
-def face_bytes(page) -> bytes:
-    img = page.locator(MAIN_FACE).first
-    img.wait_for(state="visible", timeout=30_000)
-    assert page.evaluate("(el) => el.complete && el.naturalWidth", img.element_handle()) >= 256  # drawn, upscaled
-    src = img.get_attribute("src")
-    return page.request.get(src if src.startswith("http") else page.url.split("/gan_sampler")[0] + src).body()
+def main_face(page):
+    """The big face (the first image of the page), once it is decoded in the browser."""
+    img = page.locator(FACES).first
+    expect(img).to_be_visible()
+    page.wait_for_function(DRAWN_BIG, arg=img.element_handle())
+    return img
+
+
+def png(page, img) -> bytes:
+    """The image file the browser shows, fetched again from the server."""
+    return page.request.get(urljoin(page.url, img.get_attribute("src"))).body()
 
 
 def test_face_is_drawn_new_face_changes_it_and_the_seed_link_reproduces_it(page, app_url):
     page.goto(f"{app_url}/gan_sampler?seed=123&trunc=0.8")
-    wait_for_app(page)
-    page.get_by_role("heading", name=re.compile("This face does not exist")).wait_for(state="visible", timeout=30_000)
-    first = face_bytes(page)
+    expect(page.get_by_role("heading", name=re.compile("This face does not exist"))).to_be_visible()
+    face = main_face(page)
+    first_src = face.get_attribute("src")
+    first = png(page, face)
     assert first[:8] == b"\x89PNG\r\n\x1a\n"
-    # the big face plus the 16-face grid (the grid draws after the face; wait_for_app can return between)
-    page.wait_for_function(f"() => document.querySelectorAll('{MAIN_FACE}').length >= 17", timeout=30_000)
+    # the big face plus the 16-face grid (the grid draws after the face)
+    page.wait_for_function(f"() => document.querySelectorAll('{FACES}').length >= 17")
     screenshot(page, "gan_sampler")
 
     page.get_by_role("button", name=re.compile("New face")).click()
-    page.wait_for_function("() => !window.location.search.includes('seed=123&')", timeout=30_000)
-    wait_for_app(page)
-    new_seed = re.search(r"seed=(\d+)", page.url).group(1)
-    assert new_seed != "123"
-    assert face_bytes(page) != first
+    expect(page).not_to_have_url(re.compile(r"seed=123(&|$)"))
+    expect(page).to_have_url(re.compile(r"seed=\d+"))
+    expect(page.locator(FACES).first).not_to_have_attribute("src", first_src)
+    assert png(page, main_face(page)) != first
 
     page.goto(f"{app_url}/gan_sampler?seed=123&trunc=0.8")  # the shared link, in a fresh session
-    wait_for_app(page)
-    assert face_bytes(page) == first
+    assert png(page, main_face(page)) == first
 
 
 def test_bad_seed_in_the_link_gives_a_note_not_a_traceback(page, app_url):
     page.goto(f"{app_url}/gan_sampler?seed=abc")
+    expect(page.get_by_text("is not a whole number").first).to_be_visible()
+    main_face(page)  # the page still draws a face, from a default seed
     wait_for_app(page)
-    assert page.get_by_text("is not a whole number").first.is_visible()
-    assert page.locator('[data-testid="stException"]').count() == 0
-    page.locator(MAIN_FACE).first.wait_for(state="visible", timeout=30_000)
+    expect(page.locator('[data-testid="stException"]')).to_have_count(0)

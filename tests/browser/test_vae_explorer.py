@@ -2,36 +2,34 @@
 empty spot of the map decodes that z (the slider, the decoded image and the URL follow)."""
 import re
 
-from tests.browser.conftest import screenshot, wait_for_app
+from playwright.sync_api import expect
+
+from tests.appserver import screenshot, wait_for_app
 
 CAPTION = re.compile(r"decode\(z\) at z = \((-?\d+\.\d+), (-?\d+\.\d+)\)")
 
 
-def decoded_caption(page) -> str:
-    return page.get_by_text(CAPTION).first.text_content()
-
-
 def test_clicking_the_latent_map_decodes_that_point(page, app_url):
     page.goto(f"{app_url}/vae_explorer?ds=mnist&model=vae&z1=0&z2=0")
-    wait_for_app(page)
     plot = page.locator('[data-testid="stPlotlyChart"]').first
-    plot.locator(".scatterlayer .trace .point").first.wait_for(timeout=30_000)
+    expect(plot.locator(".scatterlayer .trace .point").first).to_be_attached()
     # ten class traces drawn with 100 visible points each, over the 41x41 invisible grid
-    assert plot.locator(".scatterlayer .trace").count() >= 11
-    assert page.locator('[data-testid="stImage"] img').count() >= 6  # decode, manifold, rows of images
-    before = decoded_caption(page)
-    assert "(0.00, 0.00)" in before
+    page.wait_for_function("(gd) => gd.querySelectorAll('.scatterlayer .trace').length >= 11",
+                           arg=plot.element_handle())
+    # decode, manifold, reconstruction, interpolation and prior rows: at least six pictures
+    page.wait_for_function("() => document.querySelectorAll('[data-testid=\"stImage\"] img').length >= 6")
+    caption = page.get_by_text(CAPTION).first
+    expect(caption).to_contain_text("(0.00, 0.00)")
+    wait_for_app(page)
     src_before = page.locator('[data-testid="stImage"] img').first.get_attribute("src")
 
     # click an empty-ish spot in the upper right of the plotting area: the grid point there is selected
     area = plot.locator(".nsewdrag").first.bounding_box()
     page.mouse.click(area["x"] + 0.85 * area["width"], area["y"] + 0.15 * area["height"])
-    page.wait_for_function(
-        "() => ![...document.querySelectorAll('p, div')].some(e => e.textContent.includes('decode(z) at z = (0.00, 0.00)'))",
-        timeout=30_000)
-    wait_for_app(page)
-    z1, z2 = map(float, CAPTION.search(decoded_caption(page)).groups())
+    expect(caption).not_to_contain_text("(0.00, 0.00)")
+    z1, z2 = map(float, CAPTION.search(caption.text_content()).groups())
     assert z1 > 2 and z2 > 2, (z1, z2)  # upper right of [-4, 4]^2
-    assert page.locator('[data-testid="stImage"] img').first.get_attribute("src") != src_before
-    assert f"z1={z1:.2f}" in page.url and f"z2={z2:.2f}" in page.url
+    expect(page.locator('[data-testid="stImage"] img').first).not_to_have_attribute("src", src_before)
+    expect(page).to_have_url(re.compile(rf"z1={z1:.2f}(&|$)"))
+    expect(page).to_have_url(re.compile(rf"z2={z2:.2f}(&|$)"))
     screenshot(page, "vae_explorer")
