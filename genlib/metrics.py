@@ -52,25 +52,30 @@ def frechet_distance_features(f1, f2) -> float:
 
 # ---- nearest neighbours (memorisation check, "nearest neighbor from training set") ---------------
 
-def nearest_neighbours(queries, bank, k: int = 1, chunk: int = 4096):
-    """Euclidean k nearest rows of `bank` [M, d] for each row of `queries` [N, d].
+def nearest_neighbours(queries, bank, k: int = 1, chunk: int = 4096, chunk_bytes: int = 16 * 2**20):
+    """Euclidean k nearest rows of `bank` [M, ...] for each row of `queries` [N, ...] (both flattened).
 
-    Returns (distances [N, k] float32, indices [N, k] int64), nearest first. Works through the bank in
-    chunks so memory stays ~N x chunk whatever M is. Accepts numpy arrays or torch tensors.
+    Returns (distances [N, k] float32, indices [N, k] int64), nearest first. Accepts numpy arrays or
+    torch tensors; a uint8 bank (e.g. 22k faces, 272 MB) is read in place, never copied whole: it is
+    converted to float one chunk at a time, of at most `chunk` rows and `chunk_bytes` bytes of floats
+    (a face is 12,288 values, so ~340 faces, 16 MB, per chunk).
     """
     import torch
 
     q = torch.as_tensor(np.asarray(queries) if not isinstance(queries, torch.Tensor) else queries).float()
-    b_all = bank if isinstance(bank, torch.Tensor) else torch.as_tensor(np.asarray(bank))
     q = q.reshape(len(q), -1)
-    b_all = b_all.reshape(len(b_all), -1)
+    if not isinstance(bank, (np.ndarray, torch.Tensor)):
+        bank = np.asarray(bank)
+    b_all = bank.reshape(len(bank), -1)  # a view for contiguous numpy arrays and tensors alike
     k = min(k, len(b_all))
+    rows = max(1, min(chunk, chunk_bytes // (4 * q.shape[1])))
     q_sq = (q * q).sum(1, keepdim=True)
     best_d = torch.full((len(q), k), float("inf"))
     best_i = torch.zeros((len(q), k), dtype=torch.long)
     with torch.inference_mode():
-        for start in range(0, len(b_all), chunk):
-            b = b_all[start:start + chunk].float()
+        for start in range(0, len(b_all), rows):
+            b = torch.as_tensor(np.asarray(b_all[start:start + rows]) if not isinstance(b_all, torch.Tensor)
+                                else b_all[start:start + rows]).float()
             # |q - b|^2 = |q|^2 - 2 q.b + |b|^2, one matrix product per chunk
             d2 = (q_sq - 2 * q @ b.T + (b * b).sum(1)).clamp_min(0)
             d = torch.cat([best_d, d2], 1)
