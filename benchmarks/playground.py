@@ -66,7 +66,7 @@ CLICK_AND_WAIT = """async (n) => {
 
 
 def _serve(script: str):
-    from tests.browser.conftest import _free_port
+    from tests.appserver import free_port as _free_port
 
     port = _free_port()
     server = subprocess.Popen([sys.executable, "-m", "streamlit", "run", script, "--server.port", str(port),
@@ -83,7 +83,7 @@ def _serve(script: str):
 
 
 def _click_median(page, url: str, repeats: int) -> float:
-    from tests.browser.conftest import wait_for_app
+    from tests.appserver import wait_for_app
 
     page.goto(url)
     wait_for_app(page)
@@ -100,7 +100,7 @@ def browser_timings(repeats: int, tmp: Path) -> dict:
     (what Streamlit itself costs on this machine)."""
     from playwright.sync_api import sync_playwright
 
-    from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS
+    from tests.appserver import CHROMIUM, CHROMIUM_ARGS
 
     baseline = tmp / "baseline_app.py"
     baseline.write_text(BASELINE_APP)
