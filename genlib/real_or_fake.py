@@ -23,9 +23,10 @@ Z95 = 1.959963984540054  # the standard normal's 97.5% quantile
 VAE_JUDGE_SAMPLES = 100   # importance samples per image for the VAE's log p(x): ~0.5 s for a 10-round game
 SAMPLE_BATCH = 64         # images per call of a fast sampler: its caches hold every layer for every image
 JUDGE_BATCH = 32          # images per judge call: the PixelCNN's forward keeps every layer (~4 MB an image)
-# Nightingale & Farid, PNAS 119(8) e2120481119 (2022): StyleGAN2 faces, one face at a time, real or synthetic.
-HUMAN_BASELINES = {"people, untrained (experiment 1, 315 people)": 0.482,
-                   "people after training, with feedback (experiment 2, 219 people)": 0.590}
+# Nightingale & Farid, PNAS 119(8) e2120481119 (2022): StyleGAN2 faces, one face at a time, real or synthetic;
+# mean accuracy and its 95% interval.
+HUMAN_BASELINES = {"people, untrained (experiment 1, 315 people)": (0.482, 0.471, 0.492),
+                   "people after training, with feedback (experiment 2, 219 people)": (0.590, 0.577, 0.604)}
 BASELINE_SOURCE = "Nightingale & Farid, PNAS 2022 (StyleGAN2 faces)"
 
 

@@ -136,8 +136,8 @@ def feedback(game: rf.Game, answers: list) -> None:
             continue
         real_s, fake_s = game.scores[judge][i]
         unit = "log p(x) in nats" if domain == "digits" else "D(x), the chance it is real"
-        cols[2].write(f"{'✅' if verdicts[i] else '❌'} **{judge}**: real {real_s:.2f}, fake {fake_s:.2f} ({unit}); "
-                      f"it picks the higher one.")
+        cols[2].write(f"{'✅' if verdicts[i] else '❌'} **{judge}** was {'right' if verdicts[i] else 'wrong'}: "
+                      f"real {real_s:.2f}, fake {fake_s:.2f} ({unit}); it picks the higher.")
 
 
 def play_round(game: rf.Game, answers: list) -> None:
@@ -166,26 +166,33 @@ def score_rows(scores: list[rf.Score], who: str) -> list[dict]:
             for s in scores]
 
 
-def accuracy_chart(traces: list[tuple[str, list[rf.Score], str]], title: str, baselines: bool) -> go.Figure:
-    """Bars (one colour per trace: name, scores, colour) with Wilson 95% intervals; chance, and for faces the
-    published human results."""
+COLOURS = {"you": "#6366f1", "judges": "#10b981", "people (faces, published)": "#9ca3af"}
+
+
+def accuracy_chart(bars: list[tuple[str, str, float, float, float]], title: str) -> go.Figure:
+    """Horizontal bars (who, label, accuracy, interval low, high), coloured by who, with 95% intervals;
+    a dotted line at chance."""
     fig = go.Figure()
-    for name, scores, colour in traces:
-        played = [s for s in scores if s.rounds]
-        acc = [100 * s.accuracy for s in played]
-        fig.add_bar(x=[s.group for s in played], y=acc, name=name, marker_color=colour,
-                    text=[f"{a:.0f}%" for a in acc], hovertemplate="%{x}: %{y:.1f}%<extra></extra>",
-                    error_y={"type": "data", "symmetric": False,
-                             "array": [100 * s.interval[1] - a for s, a in zip(played, acc)],
-                             "arrayminus": [a - 100 * s.interval[0] for s, a in zip(played, acc)]})
-    fig.add_hline(y=50, line_dash="dot", annotation_text="chance (50%)")
-    if baselines:
-        for name, value in rf.HUMAN_BASELINES.items():
-            fig.add_hline(y=100 * value, line_dash="dash", line_color="#9ca3af", annotation_position="bottom left",
-                          annotation_text=f"{100 * value:.1f}%: {name.split(' (')[0]}")
-    fig.update_layout(title=title, yaxis={"range": [0, 110], "title": "% right"}, height=360,
-                      margin={"t": 50, "b": 10}, legend={"orientation": "h"})
+    for who, colour in COLOURS.items():
+        mine = [b for b in bars if b[0] == who]
+        if mine:
+            acc = [100 * b[2] for b in mine]
+            fig.add_bar(y=[b[1] for b in mine], x=acc, orientation="h", name=who, marker_color=colour,
+                        text=[f"{a:.0f}%" for a in acc], textposition="outside", cliponaxis=False,
+                        hovertemplate="%{y}: %{x:.1f}%<extra></extra>",
+                        error_x={"type": "data", "symmetric": False, "color": "#374151",
+                                 "array": [100 * b[4] - a for b, a in zip(mine, acc)],
+                                 "arrayminus": [a - 100 * b[3] for b, a in zip(mine, acc)]})
+    fig.add_vline(x=50, line_dash="dot", annotation_text="chance", annotation_position="top")
+    fig.update_layout(title=title, xaxis={"range": [0, 112], "title": "% of rounds right (95% interval)"},
+                      yaxis={"autorange": "reversed"}, height=150 + 34 * len(bars), margin={"t": 60, "b": 70},
+                      showlegend=len(fig.data) > 1, barmode="overlay",
+                      legend={"orientation": "h", "yref": "container", "y": 0, "yanchor": "bottom"})
     return fig
+
+
+def bars_of(who: str, scores: list[rf.Score], prefix: str = "") -> list[tuple]:
+    return [(who, prefix + s.group, s.accuracy, *s.interval) for s in scores if s.rounds]
 
 
 def results(game: rf.Game, answers: list) -> None:
@@ -200,17 +207,18 @@ def results(game: rf.Game, answers: list) -> None:
              f"{'Chance (50%) is inside it: the models fooled you as often as a coin would.' if lo <= 0.5 <= hi else ''}")
     left, right = st.columns(2)
     has_faces = any(rf.DOMAIN[r.opponent] == "faces" for r in game.rounds)
-    left.plotly_chart(accuracy_chart([("you", mine["opponent"], "#6366f1"), ("judges", judges, "#10b981")],
-                                     "You against each model, and the machine judges", has_faces))
-    right.plotly_chart(accuracy_chart([("you", mine["certainty"], "#f59e0b")],
-                                      "Calibration: how often you were right, by how sure you were", False))
+    people = [("people (faces, published)", k.split(" (")[0], *v) for k, v in rf.HUMAN_BASELINES.items()]
+    left.plotly_chart(accuracy_chart(bars_of("you", mine["opponent"], "you vs ") + bars_of("judges", judges)
+                                     + (people if has_faces else []), "Against each model, and the judges"))
+    right.plotly_chart(accuracy_chart(bars_of("you", mine["certainty"]),
+                                      "Calibration: how often you were right, by how sure you were"))
     st.dataframe(score_rows(mine["opponent"], "you") + score_rows(judges, "judge")
                  + score_rows(mine["certainty"], "you, by certainty"), hide_index=True)
     st.caption("Judges: an explicit-density model can score an image, so the PixelCNN (and the VAE, the "
                "PixelRNNs) pick the image they give the higher p(x); a GAN has no p(x), only its discriminator. "
                "`python benchmarks/judges.py` measures them over 1,000 rounds per model.")
     st.markdown(f"**People on faces** ({rf.BASELINE_SOURCE}): "
-                + "; ".join(f"{rf.percent(v)} {k}" for k, v in rf.HUMAN_BASELINES.items())
+                + "; ".join(f"{rf.percent(v[0])} {k}" for k, v in rf.HUMAN_BASELINES.items())
                 + ". They saw one 1024 px StyleGAN2 face at a time; two side by side, small and from a GAN "
                   "trained on a CPU, is an easier test, so expect to beat them here.")
     c1, c2 = st.columns(2)
