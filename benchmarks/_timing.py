@@ -1,4 +1,7 @@
-"""Shared by the benchmark scripts: the project root on sys.path, and a median timer."""
+"""Shared by the benchmark scripts: the project root on sys.path, timers and summaries, and what a
+server process uses (CPU seconds, resident memory) read from /proc (Linux)."""
+import math
+import os
 import statistics
 import sys
 import time
@@ -19,3 +22,31 @@ def median_ms(fn, repeats: int, warmup: int = 2) -> float:
         fn()
         times.append(time.perf_counter() - t)
     return 1000 * statistics.median(times)
+
+
+def percentile(values, q: float) -> float:
+    """The q-th percentile (0..100) by the nearest-rank method: a value that was actually measured."""
+    ordered = sorted(values)
+    if not ordered:
+        return math.nan
+    return ordered[max(0, math.ceil(q / 100 * len(ordered)) - 1)]
+
+
+def summary(values) -> str:
+    """'median X, p95 Y (n)' of values in ms, or 'no data'."""
+    if not values:
+        return "no data"
+    return f"median {statistics.median(values):7.0f} ms, p95 {percentile(values, 95):7.0f} ms (n={len(values)})"
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds the process has used so far (all its threads)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime
+
+
+def memory_mb(pid: int) -> dict:
+    """Resident memory now (rss), the peak so far (hwm, kept by the kernel) in MB, and the thread count."""
+    status = dict(line.split(":", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines() if ":" in line)
+    return {"rss": int(status["VmRSS"].split()[0]) / 1024, "hwm": int(status["VmHWM"].split()[0]) / 1024,
+            "threads": int(status["Threads"])}
