@@ -156,3 +156,13 @@ def test_bad_link_values_get_a_literal_note_and_defaults(weights):
     for n, shown in (("0", "Round 1 of 1"), ("999", "Round 1 of 50")):
         at = ok(run({"seed": "1", "n": n, "images": "digits"}))
         assert shown in text(at) and f"n={n}" in " ".join(i.value for i in at.info).replace("\\", "")
+
+
+@pytest.mark.parametrize("value", ["", "-3", "9" * 40, "nan", "inf", "twelve", "x" * 5000, "🎲", "<script>x</script>",
+                                   ["3", "4"]])
+def test_fuzzed_links_never_break_the_page(weights, value):
+    at = ok(run({"seed": value, "n": value, "images": value, "utm_source": "mail"}))
+    assert "which one is real?" in text(at)                       # a round is on the page
+    notes = " ".join(i.value for i in at.info)
+    assert "utm\\_source" in notes                                 # an unknown key is named, not ignored silently
+    assert "<script>" not in notes and len(notes) < 2000           # escaped, and a long value is cut
