@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from genlib import pixelcnn, vae
+from genlib import pixelcnn, pixelrnn, vae
 from genlib import real_or_fake as rf
 from genlib.real_or_fake import Round
 
@@ -176,12 +176,17 @@ def test_build_game_plays_only_the_models_it_has_and_shows_what_they_made():
 
 
 @pytest.mark.parametrize("make", [lambda: sparse_pixelcnn(0.0),
-                                  lambda: vae.build({"z_dim": 4, "enc_ch": 4, "dec_ch": 4, "hidden": 16}).eval()])
+                                  lambda: vae.build({"z_dim": 4, "enc_ch": 4, "dec_ch": 4, "hidden": 16}).eval(),
+                                  lambda: pixelrnn.build({"variant": "row", "hidden": 4, "layers": 1, "head": 4}).eval(),
+                                  lambda: pixelrnn.build({"variant": "diag", "hidden": 4, "layers": 1, "head": 4}).eval()],
+                         ids=["pixelcnn", "vae", "pixelrnn-row", "pixelrnn-diag"])
 def test_samples_are_binary_and_seeded(make):
     model = make()
     a, b, c = (rf.sample_digits(model, 3, seed) for seed in (4, 4, 5))
     assert a.shape == (3, 28, 28) and a.dtype == np.uint8 and set(np.unique(a)) <= {0, 255}
     assert (a == b).all() and not (a == c).all()
+    scores = rf.realness(rf.Judge("m", "m", "digits", "likelihood"), model, np.concatenate([a, c]))
+    assert scores.shape == (6,) and np.isfinite(scores).all() and (scores < 0).all()  # log p(x) of binary images
 
 
 def test_real_digits_are_binarized_with_their_own_seed():
