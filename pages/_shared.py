@@ -86,7 +86,7 @@ def shared_store(name: str, max_items: int = 64) -> SharedStore:
 
 
 # ---- values from a link, shown literally --------------------------------------------------------------
-MAX_SHOWN = 60  # characters of a link's value quoted in a note; the rest is counted, not shown
+MAX_SHOWN = 100  # characters of a link's value quoted in a note; the rest is counted, not shown
 _PUNCTUATION = re.compile(r"([!-/:-@\[-`{-~])")  # every ASCII punctuation character
 
 
@@ -211,15 +211,15 @@ def write_link(table, values: dict) -> None:
 
 # ---- kept for pages not yet on a table (each parses through Param, so notes are literal too) ----------
 def parse_int(raw, default: int, lo: int, hi: int, what: str) -> tuple[int, str | None]:
-    return (default, None) if raw in (None, "") else Param(what, int, default, lo, hi).parse(str(raw))
+    return (default, None) if raw is None else Param(what, int, default, lo, hi).parse(str(raw))
 
 
 def parse_float(raw, default: float, lo: float, hi: float, what: str) -> tuple[float, str | None]:
-    return (default, None) if raw in (None, "") else Param(what, float, default, lo, hi).parse(str(raw))
+    return (default, None) if raw is None else Param(what, float, default, lo, hi).parse(str(raw))
 
 
 def parse_choice(raw, choices, default, what: str):
-    return (default, None) if raw in (None, "") else Param(what, str, default, choices=tuple(choices)).parse(str(raw))
+    return (default, None) if raw is None else Param(what, str, default, choices=tuple(choices)).parse(str(raw))
 
 
 def url_param(key: str):

@@ -26,7 +26,8 @@ LINK = [Param("ds", str, "mnist", choices=tuple(DATASETS)), Param("model", str, 
 
 def z_link(box=None) -> list[Param]:
     """z1, z2: read once the model (and so the range of z) is known."""
-    return [Param(key, float, 0.0, *(box or {}).get(key, (None, None))) for key in ("z1", "z2")]
+    z1, z2 = (box or {}).get("z1", (None, None)), (box or {}).get("z2", (None, None))
+    return [Param("z1", float, 0.0, *z1), Param("z2", float, 0.0, *z2)]
 
 
 st.title("🗺️ VAE latent explorer")
