@@ -13,7 +13,9 @@ import re
 import sys
 from pathlib import Path
 
-from genlib.zoo import DATASETS, NOT_MEASURED, WEIGHTS_DIR, write_card, card_problems
+# Trainers started before the schema import this module when they export (zoo.save migrated their cards then):
+# import only names that genlib.zoo has had since the schema came (commit f43bb6a).
+from genlib.zoo import DATASETS, NOT_MEASURED, WEIGHTS_DIR, card_problems, validate, write_card
 
 
 def migrate_card(info: dict) -> dict:
@@ -55,7 +57,7 @@ def migrate(weights_dir: Path | None = None) -> list[str]:
     changed = []
     for card_path in sorted(d.glob("*.json")):
         before = card_path.read_text()
-        write_card(card_path, migrate_card(json.loads(before)))
+        write_card(card_path, validate(migrate_card(json.loads(before))))
         if card_path.read_text() != before:
             changed.append(card_path.stem)
     return changed
@@ -71,4 +73,4 @@ if __name__ == "__main__":
         print("\n".join(f"{n}: {'; '.join(p) or 'ok'}" for n, p in bad.items()))
         sys.exit(1 if any(bad.values()) else 0)
     else:
-        sys.exit("usage: python -m genlib.zoo {migrate | check} [WEIGHTS_DIR]")
+        sys.exit("usage: python -m genlib.cards {migrate | check} [WEIGHTS_DIR]")

@@ -157,11 +157,13 @@ def main(argv=None):
     }
     print("memorisation", memo, flush=True)
     metrics = {
-        "fid_utk": {**fid, "images_per_set": args.n, "reference": "UTKFace test split, 1,166 faces",
+        "fid_utk": {**fid, "images_per_set": args.n, "reference": f"UTKFace test split, {len(test['x']):,} faces",
                     "extractor": "faces-classifier (128-D pooled features)",
                     "ceiling": "the same training faces, 4x average-pooled then bilinearly upsampled"},
         "memorisation": memo,
         "measured_with": command,
+        "eval_set": "UTKFace test split (the FID reference)",
+        "eval_images": len(test["x"]),
         "evaluation_wall_time_s": round(time.time() - t0, 1),
     }
     if not args.no_write:

@@ -26,8 +26,9 @@ import torch.nn.functional as F
 from torch import nn
 
 H = W = 28
-# The shipped shape, and the training CLI's defaults (genlib/train/pixelcnn.py); hidden None: channels // 2
-DEFAULT_CONFIG = {"channels": 96, "blocks": 8, "head": 96, "hidden": None}
+# The shipped shape (weights/pixelcnn-mnist: 96 x 12), and the defaults of build() and of the training CLI
+# (genlib/train/pixelcnn.py), which read it from here. hidden None: channels // 2, the paper's bottleneck.
+DEFAULT_CONFIG = {"channels": 96, "blocks": 12, "head": 96, "hidden": None}
 
 
 def bernoulli_nll(logits, x) -> torch.Tensor:
@@ -85,7 +86,7 @@ class ResidualBlock(nn.Module):
 
 
 class PixelCNN(nn.Module):
-    def __init__(self, channels: int = 64, blocks: int = 8, head: int = 64, hidden: int | None = None):
+    def __init__(self, channels: int, blocks: int, head: int, hidden: int | None = None):
         super().__init__()
         hidden = hidden or channels // 2
         self.config = {"channels": channels, "blocks": blocks, "head": head, "hidden": hidden}

@@ -28,6 +28,7 @@ FAMILIES = {
     "pixelcnn": "genlib.pixelcnn",
     "pixelrnn": "genlib.pixelrnn",
     "classifier": "genlib.classifier",
+    "quality": "genlib.image_quality",
 }
 
 # How each shipped model is (re)made; quoted when its weights are missing.
@@ -41,6 +42,7 @@ TRAIN_COMMANDS = {
     "pixelcnn-mnist": "python -m genlib.train pixelcnn",
     "pixelrnn-row-mnist": "python -m genlib.train pixelrnn --variant row",
     "pixelrnn-diag-mnist": "python -m genlib.train pixelrnn --variant diag",
+    "faces-quality": "python -m genlib.train quality",
 }
 
 
@@ -133,8 +135,10 @@ def card_problems(info: dict) -> list[str]:
     if not re.fullmatch(r"[0-9a-f]{64}", info["sha256"]):
         problems.append("card.sha256 is not 64 hex digits")
     m = info["metrics"]
-    if m["measured_with"] is None and m["eval_images"]:
-        problems.append("card.metrics counts evaluation images but names no command (measured_with)")
+    if m["measured_with"] is None and m != NOT_MEASURED:
+        problems.append("card.metrics holds numbers but names no command that measured them (measured_with)")
+    if m["measured_with"] is not None and not (m["eval_set"] and m["eval_images"] > 0):
+        problems.append("card.metrics names a command but not the held-out images (eval_set, eval_images > 0)")
     return problems
 
 
@@ -250,12 +254,10 @@ def save(model, name: str, card_fields: dict, weights_dir: Path | None = None, f
     import torch
     from safetensors.torch import save_file
 
-    from genlib.cards import migrate_card  # TRANSITION: until every trainer writes the schema itself
-
-    card_fields = migrate_card(card_fields)
     info = {"metrics": dict(NOT_MEASURED), **card_fields, "name": name,
             "parameters": int(sum(p.numel() for p in model.parameters())),
             "storage": "float16" if fp16 else "float32", "file_bytes": 0, "sha256": "0" * 64, "written": ""}
+    validate(info)  # before anything is written
     weights_path, card_path = _paths(name, weights_dir)
     weights_path.parent.mkdir(parents=True, exist_ok=True)
     state = {}
@@ -280,11 +282,11 @@ def update_card(name: str, weights_dir: Path | None = None, merge: bool = True, 
             info[k] = {**info[k], **v}
         else:
             info[k] = v
-    return write_card(_paths(name, weights_dir)[1], info)
+    return write_card(_paths(name, weights_dir)[1], validate(info))
 
 
 def write_card(card_path: Path, info: dict) -> dict:
-    """Schema keys first (metrics last, it is the longest), so every card reads in the same order."""
+    """Write a card as JSON: schema keys first, metrics last (the longest), so every card reads alike."""
     keys = [k for k in typing.get_type_hints(ModelCard) if k != "metrics"]
     ordered = {k: info[k] for k in keys if k in info} | {k: v for k, v in info.items() if k not in keys}
     metrics = ordered.pop("metrics", {})

@@ -98,8 +98,8 @@ def main(args):
 
     model.train()
     run.fit(train_step, state, steps=args.steps, minutes=args.max_minutes)
-    metrics = {"measured_with": command_string(args), "eval_set": f"UTKFace test split, {len(x_test):,} faces; accuracies "
-                                                         "after training", "eval_images": len(x_test),
+    metrics = {"measured_with": command_string(args), "eval_images": len(x_test),
+               "eval_set": f"UTKFace test split, {len(x_test):,} faces; accuracies after training",
                **evaluate(model, x_test, y_test)}
     card = genlib.save(model.eval(), args.name, {
         **run.card_fields(), "family": "classifier", "config": cfg,

@@ -22,6 +22,8 @@ from pathlib import Path
 
 RUNS_DIR = Path(__file__).resolve().parents[2] / "runs"  # checkpoints, logs and sample grids (git-ignored)
 DRY_RUN_STEPS, DRY_RUN_BATCH = 2, 8
+DRY_RUN_NOTE = (f"{DRY_RUN_STEPS} steps on a tiny model, on the data's first items (synthetic data where it is "
+                "missing): a test of the code, not a model")
 
 
 def add_common_arguments(p, default_name: str | None, default_steps: int | None, default_batch: int = 64):
@@ -56,13 +58,6 @@ def load_checkpoint(path: Path) -> dict:
     import torch
 
     return torch.load(path, map_location="cpu", weights_only=True)
-
-
-def run_dir(name: str, dry_run: bool = False) -> Path:
-    """TRANSITION: the run folder of trainers not yet on Run (genlib/train/pixelcnn.py)."""
-    d = RUNS_DIR / ("dry-run" if dry_run else name)
-    d.mkdir(parents=True, exist_ok=True)
-    return d
 
 
 # Checkpoints written before Run named a few shared entries per trainer.
@@ -154,7 +149,7 @@ class Run:
         """The model card entries every trainer writes the same way."""
         return {"command": self.command, **({"resumed_with": self.resumed_with} if self.resumed_with else {}),
                 "seed": self.args.seed, "steps": self.step, "wall_time_s": round(self.elapsed, 1),
-                "threads": self.args.threads}
+                "threads": self.args.threads, **({"dry_run": DRY_RUN_NOTE} if self.args.dry_run else {})}
 
 
 def real_or_synthetic(args, load, synthetic, keep: int = 64):

@@ -1,21 +1,21 @@
 """Train a PixelRNN on binarized MNIST: `python -m genlib.train pixelrnn --variant row|diag ...`
 -> weights/pixelrnn-row-mnist or weights/pixelrnn-diag-mnist.
 
-The same trainer as the PixelCNN (genlib/train/pixelcnn.py: dynamic binarization, bf16 autocast of the convs
-with float32 gates/loss/evaluation, warm-up + cosine over a wall-time budget, EMA, checkpoints, --resume,
---init, --export, --dry-run, the standard test NLL in the card); only the model differs.
+The trainer all autoregressive models share (genlib/train/autoregressive.py: dynamic binarization, bf16
+autocast of the convs with float32 gates/loss/evaluation, warm-up + cosine over a wall-time budget, EMA,
+checkpoints, --resume, --init, --export, --dry-run, the standard test NLL in the card); only the model differs.
 Shapes measured on this 2-core CPU (issue 12): Row LSTM h=32 x 4 layers ~120 img/s and Diagonal BiLSTM
 h=16 x 7 ~20 img/s with two threads; one thread each when two trainings share the machine.
 """
 from __future__ import annotations
 
-from genlib.train import pixelcnn as autoregressive_trainer
+from genlib.train import autoregressive
 
 SHAPES = {"row": {"hidden": 32, "layers": 4, "head": 64}, "diag": {"hidden": 16, "layers": 7, "head": 64}}
 
 
 def add_arguments(p):
-    autoregressive_trainer.add_common_autoregressive_arguments(p, default_name=None)
+    autoregressive.add_arguments(p, default_name=None)
     p.add_argument("--variant", choices=sorted(SHAPES), default="row",
                    help="row: Row LSTM (triangular context, parallel along a row); diag: Diagonal BiLSTM (full "
                         "context, sequential along diagonals)")
@@ -34,5 +34,5 @@ def main(args):
               "layers": args.layers or shape["layers"], "head": args.head}
     if args.dry_run:
         config = {"variant": args.variant, "hidden": 4, "layers": 1, "head": 8}
-    return autoregressive_trainer.train(args, family="pixelrnn", build=pixelrnn.build, config=config,
-                                        published=pixelrnn.PUBLISHED_NLL)
+    return autoregressive.train(args, family="pixelrnn", build=pixelrnn.build, config=config,
+                                published=pixelrnn.PUBLISHED_NLL)

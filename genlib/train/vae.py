@@ -221,7 +221,7 @@ def main(args):
     model = build(config)
     opt = torch.optim.Adam(model.parameters(), lr=args.lr)
     # cosine decay to 0: most of the late gain in nats comes from the small final learning rates
-    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda i: 0.5 * (1 + math.cos(math.pi * min(i, s["steps"]) / s["steps"])))
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda i: 0.5 * (1 + math.cos(math.pi * min(i / s["steps"], 1))))
     ck = run.resume()
     if ck:
         model.load_state_dict(ck["model"]), opt.load_state_dict(ck["opt"]), sched.load_state_dict(ck["sched"])

@@ -31,7 +31,8 @@ def save_tiny_models(folder: Path, names=None) -> list[str]:
 
     def save(model, name, family, cfg, dataset="utkface64", **card):
         if names is None or name in names:
-            zoo.save(model, name, {"family": family, "config": cfg, "dataset": dataset, **cards, **card}, folder)
+            zoo.save(model, name, {"family": family, "config": cfg, "dataset": {"id": dataset, "description": "test"},
+                                   **cards, **card}, folder)
             made.append(name)
 
     torch.manual_seed(0)

@@ -17,8 +17,9 @@ PAGE = str(ROOT / "pages" / "pixelcnn_completion.py")
 def tiny_weights(tmp_path, monkeypatch):
     torch.manual_seed(0)
     model = pixelcnn.build({"channels": 8, "blocks": 1, "head": 8})
-    zoo.save(model, "pixelcnn-mnist", {"family": "pixelcnn", "config": model.config, "dataset": "test",
-                                       "licence": "test", "command": "test", "seed": 0}, weights_dir=tmp_path)
+    zoo.save(model, "pixelcnn-mnist", {"family": "pixelcnn", "config": model.config, "licence": "test",
+                                       "dataset": {"id": "mnist", "description": "test"}, "command": "test",
+                                       "seed": 0, "steps": 0, "wall_time_s": 0.0}, weights_dir=tmp_path)
     monkeypatch.setattr(zoo, "WEIGHTS_DIR", tmp_path)
     st.cache_resource.clear()
     yield tmp_path

@@ -13,7 +13,8 @@ from genlib import data, gan, pixelcnn, vae, zoo
 
 ROOT = Path(__file__).resolve().parents[2]
 PAGE = str(ROOT / "pages" / "real_or_fake.py")
-CARD = {"dataset": "test", "licence": "test", "command": "tests", "seed": 0, "steps": 0}
+CARD = {"dataset": {"id": "mnist", "description": "test"}, "licence": "test", "command": "tests", "seed": 0,
+        "steps": 0, "wall_time_s": 0.0}
 
 
 @pytest.fixture

@@ -21,7 +21,8 @@ PAGE = str(ROOT / "pages" / "vae_explorer.py")
 MODELS = {"vae-mnist": ("vae", "mnist", 0), "ae-mnist": ("ae", "mnist", 1), "vae-fashion": ("vae", "fashion", 2),
           "vae-mnist-32": ("vae", "mnist", 3)}
 # what a trained 32-D model's card holds (the page's likelihood chart reads cards, not weights)
-CARD_METRICS_32 = {"test_nll_nats": 84.5, "published_test_nll_nats": {"VAE (Burda et al. 2015)": 86.76}}
+CARD_METRICS_32 = {"measured_with": "test", "eval_set": "test", "eval_images": 1, "test_nll_nats": 84.5,
+                   "published_test_nll_nats": {"VAE (Burda et al. 2015)": 86.76}}
 
 
 def tiny_models(folder: Path) -> dict:
@@ -33,8 +34,8 @@ def tiny_models(folder: Path) -> dict:
         if kind == "ae":  # AE codes may sit far from the origin, as a trained AE's do
             with torch.no_grad():
                 model.encoder.net[-1].bias.add_(torch.tensor([8.0, -6.0]))
-        zoo.save(model, name, {"family": kind, "config": cfg, "dataset": dataset, "licence": "test",
-                               "command": "test", "seed": seed, "steps": 0,
+        zoo.save(model, name, {"family": kind, "config": cfg, "dataset": {"id": dataset, "description": "test"},
+                               "licence": "test", "command": "test", "seed": seed, "steps": 0, "wall_time_s": 0.0,
                                **({"metrics": CARD_METRICS_32} if name.endswith("-32") else {})}, folder)
         out[name] = model
     return out

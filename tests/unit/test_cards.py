@@ -121,3 +121,18 @@ def test_metric_reads_one_key_of_any_card():
     assert zoo.metric(info, "eval_images") == 10000
     assert zoo.metric(info, "fid_utk") is None and zoo.metric(None, "test_nll_nats", "-") == "-"
     assert zoo.metric({"name": "no metrics"}, "measured_with") is None
+
+
+def test_save_refuses_a_card_off_the_schema_before_writing_anything(tmp_path):
+    fields = {k: v for k, v in cards.migrate_card(LEGACY_VAE).items()
+              if k not in ("name", "parameters", "storage", "file_bytes", "sha256", "written")}
+    with pytest.raises(zoo.CardError, match="card.dataset must be an object"):
+        zoo.save(torch.nn.Linear(2, 2), "bad", {**fields, "dataset": "mnist"}, tmp_path)
+    with pytest.raises(zoo.CardError, match="names no command"):
+        zoo.save(torch.nn.Linear(2, 2), "bad", {**fields, "metrics": {**zoo.NOT_MEASURED, "test_nll_nats": 1.0}},
+                 tmp_path)
+    assert list(tmp_path.iterdir()) == []
+    zoo.save(torch.nn.Linear(2, 2), "good", fields, tmp_path)
+    with pytest.raises(zoo.CardError, match="eval_set, eval_images"):
+        zoo.update_card("good", tmp_path, metrics={"eval_images": 0})
+    assert zoo.card("good", tmp_path)["metrics"] == fields["metrics"]  # the card on disk is unchanged

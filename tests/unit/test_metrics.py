@@ -68,10 +68,12 @@ def test_mnist_nll_comparison_reads_cards_and_skips_what_is_missing(tmp_path):
 
     model = build({"z_dim": 2, "enc_ch": 4, "dec_ch": 4, "hidden": 16})
     card = {"family": "vae", "config": {"z_dim": 2, "enc_ch": 4, "dec_ch": 4, "hidden": 16}, "command": "t",
-            "dataset": "mnist", "licence": "test", "seed": 0}
-    zoo.save(model, "vae-mnist", {**card, "metrics": {"test_nll_nats": 140.5,
+            "dataset": {"id": "mnist", "description": "test"}, "licence": "test", "seed": 0, "steps": 0,
+            "wall_time_s": 0.0}
+    measured = {"measured_with": "t", "eval_set": "test", "eval_images": 1}
+    zoo.save(model, "vae-mnist", {**card, "metrics": {**measured, "test_nll_nats": 140.5,
                                                      "published_test_nll_nats": {"VAE (paper)": 86.76}}}, tmp_path)
-    zoo.save(model, "vae-mnist-32", {**card, "metrics": {"test_neg_elbo_nats": 90.0}}, tmp_path)  # no NLL yet
+    zoo.save(model, "vae-mnist-32", {**card, "metrics": {**measured, "test_neg_elbo_nats": 90.0}}, tmp_path)  # no NLL
     rows = mnist_nll_comparison(weights_dir=tmp_path)  # pixelcnn-mnist is not installed there at all
     assert [(r["model"], r["nats"], r["source"]) for r in rows] == [
         ("VAE (paper)", 86.76, "published"), ("vae-mnist (this lab)", 140.5, "ours")]

@@ -122,8 +122,9 @@ def test_save_and_load_round_trip(tmp_path):
     torch.manual_seed(0)
     cfg = {"kind": "vae", "z_dim": 2, **TINY}
     m = build(cfg).eval()
-    zoo.save(m, "vae-mnist", {"family": "vae", "config": cfg, "dataset": "mnist", "licence": "test",
-                              "command": "test", "seed": 0, "steps": 0}, tmp_path)
+    zoo.save(m, "vae-mnist", {"family": "vae", "config": cfg, "dataset": {"id": "mnist", "description": "test"},
+                              "licence": "test", "command": "test", "seed": 0, "steps": 0, "wall_time_s": 0.0},
+             tmp_path)
     loaded = zoo.load("vae-mnist", tmp_path)
     assert isinstance(loaded, VAE)
     z = torch.randn(3, 2)
