@@ -252,4 +252,5 @@ def main():
                    f"81.30, PixelRNN 79.20 nats (van den Oord et al. 2016). Trained with `{card.get('command')}`.")
 
 
-main()
+if __name__ == "__main__":  # Streamlit runs a page as __main__; pages/autoregressive.py imports its helpers
+    main()
