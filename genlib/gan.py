@@ -165,14 +165,9 @@ def to_uint8_hwc(images01: torch.Tensor):
 
 
 def grid(images01: torch.Tensor, nrow: int | None = None, pad: int = 2):
-    """[n,3,H,W] in [0,1] -> one uint8 HxWx3 numpy grid (white padding), nrow columns."""
-    import numpy as np
+    """[n,3,H,W] in [0,1] -> one uint8 HxWx3 numpy grid (white padding), nrow columns (default: a square).
+    torchvision's make_grid: a single image comes back as it is, without padding."""
+    from torchvision.utils import make_grid
 
-    n, _, h, w = images01.shape
-    nrow = nrow or int(math.ceil(math.sqrt(n)))
-    rows = int(math.ceil(n / nrow))
-    out = np.full((rows * (h + pad) + pad, nrow * (w + pad) + pad, 3), 255, np.uint8)
-    for i, img in enumerate(to_uint8_hwc(images01)):
-        r, c = divmod(i, nrow)
-        out[pad + r * (h + pad):pad + r * (h + pad) + h, pad + c * (w + pad):pad + c * (w + pad) + w] = img
-    return out
+    nrow = nrow or int(math.ceil(math.sqrt(len(images01))))
+    return to_uint8_hwc(make_grid(images01, nrow=nrow, padding=pad, pad_value=1.0)[None])[0]

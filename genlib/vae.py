@@ -216,17 +216,11 @@ def to_uint8(x):
 
 
 def grid_image(x, nrow: int, pad: int = 1):
-    """[n,1,h,w] floats in [0,1] -> one numpy uint8 image of nrow columns, white lines between cells."""
-    import numpy as np
+    """[n,1,h,w] floats in [0,1] -> one numpy uint8 image of nrow columns, white lines between cells
+    (torchvision's make_grid: a single image comes back as it is, without padding)."""
+    from torchvision.utils import make_grid
 
-    imgs = to_uint8(x)
-    n, h, w = imgs.shape
-    rows = math.ceil(n / nrow)
-    out = np.full((rows * (h + pad) + pad, nrow * (w + pad) + pad), 255, dtype=np.uint8)
-    for i, img in enumerate(imgs):
-        r, c = divmod(i, nrow)
-        out[pad + r * (h + pad):pad + r * (h + pad) + h, pad + c * (w + pad):pad + c * (w + pad) + w] = img
-    return out
+    return to_uint8(make_grid(x, nrow=nrow, padding=pad, pad_value=1.0)[None, :1])[0]  # make_grid makes it RGB
 
 
 @torch.inference_mode()
