@@ -97,10 +97,26 @@ def test_load_faces_splits_and_labels(tmp_path, monkeypatch):
     assert train["x"].shape == (4, 64, 64, 3) and test["x"].shape == (2, 64, 64, 3)
     assert np.array_equal(train["x"][0], images[rows[0]["member"]])
     assert train["race"][0] == -1  # missing race field
-    cached = data.load_faces("all", root=tmp_path)  # second call reads the .npz cache
-    assert cached["x"].shape[0] == 6
-    assert not any(p.suffix in {".jpg", ".png", ".npz"} for p in data.PROJECT_DIR.glob("*")), \
+    assert data.load_faces("all", root=tmp_path)["x"].shape[0] == 6
+    assert not (tmp_path / "cache").exists()  # the disk cache is opt-in
+    assert not any(p.suffix in {".jpg", ".png", ".npy", ".npz"} for p in data.PROJECT_DIR.glob("*")), \
         "face data must never be cached inside the project"
+
+
+def test_the_face_cache_is_read_back_and_a_stale_one_is_not(tmp_path, monkeypatch):
+    cache = tmp_path / "cache"
+    monkeypatch.setenv("GENLAB_CACHE", str(cache))
+    _make_face_shards(tmp_path)
+    decoded = data.load_faces("train", root=tmp_path, cache=True)
+    [cached] = cache.glob("*.npy")
+    np.save(cached, np.zeros((1, 64, 64, 3), np.uint8))  # a cache that no longer fits the index...
+    assert np.array_equal(data.load_faces("train", root=tmp_path, cache=True)["x"], decoded["x"])  # ...is redone
+    for shard in data.FACE_SHARDS:
+        (tmp_path / "faces" / shard).unlink()
+    with pytest.raises(data.DataMissingError):  # without the cache, the faces come from the shards...
+        data.load_faces("train", root=tmp_path)
+    again = data.load_faces("train", root=tmp_path, cache=True)  # ...with it, from the cache alone
+    assert np.array_equal(again["x"], decoded["x"]) and np.array_equal(again["race"], decoded["race"])
 
 
 def test_demo_images_are_shipped_for_both_datasets():
