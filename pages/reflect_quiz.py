@@ -1,25 +1,24 @@
 """Reflect quiz: graded self-assessment from the question files in quiz/questions (or $GENLAB_QUIZ_DIR).
 
 Thin UI over `quiz`: the URL holds the quiz (topics, n, seed, scheme), so a link reproduces the same
-questions in the same order; session_state holds the progress. Text from question files is rendered
-as Markdown only (never as HTML).
+questions in the same order; session_state holds the progress and, across quizzes, every answer of this
+browser session (for mastery per topic and the CSV). Text from question files is rendered as Markdown
+with $...$ maths (never as HTML); values from the link are shown literally.
 """
 from __future__ import annotations
 
 import random
-import re
-from pathlib import Path
 
-import plotly.graph_objects as go
 import streamlit as st
 
 import quiz
-from quiz import session as qs
+from pages._quiz_ui import (LOG, STATE, explain, files_ui, grading_help, literal, mastery_ui, review_ui,
+                            score_ui)
 from pages._shared import parse_choice, parse_int, show_notes, url_param
+from quiz import session as qs
 
 MAX_SEED = 999_999
 DEFAULT_N = 10
-STATE = "rq"  # st.session_state[STATE]: the running quiz
 
 
 # ------------------------------------------------------------------------------------------- data
@@ -38,11 +37,6 @@ def load_bank() -> quiz.Bank:
     return _cached_bank(str(folder), stamp)
 
 
-def md_escape(text: str) -> str:
-    """Show text literally inside Markdown (file names and error messages)."""
-    return re.sub(r"([\\`*_{}\[\]()#+\-.!|<>$~])", r"\\\1", str(text))
-
-
 # ------------------------------------------------------------------------------------------- settings
 
 def settings_from_url(bank: quiz.Bank) -> tuple[dict, list[str]]:
@@ -56,9 +50,9 @@ def settings_from_url(bank: quiz.Bank) -> tuple[dict, list[str]]:
         known = [t for s, t in slugs.items() if s in asked]  # bank order, whatever the link's order
         unknown = [s for s in asked if s not in slugs]
         if unknown:
-            notes.append(f"`topics`: {', '.join(md_escape(u) for u in unknown)} in the link "
+            notes.append(f"topics: {literal(', '.join(unknown))} in the link "
                          f"{'is' if len(unknown) == 1 else 'are'} not a topic of this quiz; "
-                         f"known: {', '.join(slugs)}." + ("" if known else " Using all topics."))
+                         f"known: {literal(', '.join(slugs))}." + ("" if known else " Using all topics."))
         topics = known or topics
     pool = sum(1 for q in bank.questions if q.topic in topics)
     n, note = parse_int(url_param("n"), min(DEFAULT_N, pool), 1, pool, "n")
@@ -66,7 +60,7 @@ def settings_from_url(bank: quiz.Bank) -> tuple[dict, list[str]]:
     default_seed = st.session_state.setdefault("rq_default_seed", random.randrange(MAX_SEED + 1))
     seed, note = parse_int(url_param("seed"), default_seed, 0, MAX_SEED, "seed")
     notes.append(note)
-    scheme, note = parse_choice(url_param("scheme"), quiz.SCHEMES, "partial", "scheme")
+    scheme, note = parse_choice(url_param("scheme"), qs.SCHEMES, "partial", "scheme")
     notes.append(note)
     return {"topics": topics, "n": n, "seed": seed, "scheme": scheme}, [n for n in notes if n]
 
@@ -84,9 +78,9 @@ def write_url(config: dict, bank: quiz.Bank) -> None:
 
 
 def new_quiz(config: dict, bank: quiz.Bank) -> dict:
-    picked = qs.pick(bank.questions, config["topics"], config["n"], config["seed"])
-    return {"config": dict(config), "ids": [q.id for q in picked], "round": 1, "pos": 0,
-            "submitted": False, "results": [], "history": []}
+    """A new quiz from the config; quizzes are numbered through the browser session (for mastery, CSV)."""
+    st.session_state["rq_quizzes"] = number = st.session_state.get("rq_quizzes", 0) + 1
+    return qs.start(config, bank.questions, quiz=number)
 
 
 def settings_ui(bank: quiz.Bank, config: dict) -> None:
@@ -127,31 +121,27 @@ def _selected(q: quiz.Question, key: str, order: list[int]):
 
 def _submit(q: quiz.Question, key: str, order: list[int]) -> None:
     state = st.session_state[STATE]
-    if state["submitted"]:  # a double click must not record the answer twice
-        return
-    state["results"].append(qs.result(q, _selected(q, key, order), state["round"]))
-    state["submitted"] = True
-
-
-def _next() -> None:
-    state = st.session_state[STATE]
-    if not state["submitted"]:
-        return
-    state["pos"] += 1
-    state["submitted"] = False
+    certainty = st.session_state.get(f"{key}-certainty") if state["config"]["scheme"] == "cbm" else None
+    res = qs.result(q, _selected(q, key, order), state["round"], certainty, state["quiz"])
+    qs.record(state, st.session_state.setdefault(LOG, []), res)
 
 
 def _label(q: quiz.Question, order: list[int], i: int) -> str:
-    return f"**{quiz.letter(order.index(i))}.** {q.options[i]}"
+    return f"**{quiz.letter(order.index(i))}.** {q.markdown(q.options[i])}"
+
+
+def _certainty_label(c: int) -> str:
+    return f"{quiz.CERTAINTIES[c]} ({quiz.cbm_mark(True, c):+d} / {quiz.cbm_mark(False, c):+d})"
 
 
 def ask(q: quiz.Question, state: dict) -> None:
-    seed = state["config"]["seed"]
+    seed, cbm = state["config"]["seed"], state["config"]["scheme"] == "cbm"
     order = qs.option_order(q, seed)
-    key = f"rq-{state['round']}-{q.id}"
+    key = f"rq-{state['quiz']}-{state['round']}-{q.id}"
     done = state["submitted"]
-    st.markdown(q.prompt if "\n" in q.prompt else f"##### {q.prompt}")
-    st.caption(f"Topic: {q.topic}")
+    prompt = q.markdown(q.prompt)
+    st.markdown(prompt if "\n" in prompt else f"##### {prompt}")
+    st.caption(f"Topic: {literal(q.topic)}")
     if q.kind == "single":
         st.radio("Pick one answer", order, index=None, key=key, disabled=done,
                  format_func=lambda i: _label(q, order, i))
@@ -162,19 +152,24 @@ def ask(q: quiz.Question, state: dict) -> None:
     else:
         st.number_input("Your answer (a number)", value=None, step=0.01, format="%.4g", key=key,
                         disabled=done, placeholder="type a number")
+    if cbm:
+        st.radio("How sure are you?", list(quiz.CERTAINTIES), index=None, horizontal=True, key=f"{key}-certainty",
+                 disabled=done, format_func=_certainty_label, help=quiz.RULES["cbm"])
     if not done:
         answer = _selected(q, key, order)
         missing = (q.kind == "numeric" and answer is None) or (q.kind == "single" and not answer)
-        st.button("Submit", type="primary", key="rq-submit", disabled=missing, on_click=_submit,
-                  args=(q, key, order), help="Pick an answer first" if missing else None)
+        unsure = cbm and st.session_state.get(f"{key}-certainty") is None
+        st.button("Submit", type="primary", key="rq-submit", disabled=missing or unsure, on_click=_submit,
+                  args=(q, key, order), help="Pick an answer and how sure you are first" if missing or unsure else None)
         return
     feedback(q, state["results"][-1], order, key, state["config"]["scheme"])
     last = state["pos"] + 1 >= len(state["ids"])
-    st.button("See my score" if last else "Next question →", type="primary", key="rq-next", on_click=_next)
+    st.button("See my score" if last else "Next question →", type="primary", key="rq-next",
+              on_click=qs.advance, args=(state,))
 
 
 def feedback(q: quiz.Question, res: dict, order: list[int], key: str, scheme: str) -> None:
-    if res["exact"] == 1:
+    if res["correct"]:
         st.success("✅ **Right!**")
     elif res["partial"] > 0:
         st.warning(f"🟡 **Partly right.** All or nothing: 0. Partial credit: {res['partial']:.2f}.")
@@ -182,76 +177,41 @@ def feedback(q: quiz.Question, res: dict, order: list[int], key: str, scheme: st
         st.error("❌ **Not right.**")
     if scheme == "partial" and q.kind != "numeric":
         st.caption(f"Counts as {res['partial']:.2f} with partial credit (the scheme you chose).")
+    if scheme == "cbm":
+        st.caption(f"You were {quiz.CERTAINTIES[res['certainty']]}: {qs.marks(res, 'cbm'):+d} marks.")
     if q.kind == "numeric":
-        st.markdown(f"**Answer:** {md_escape(qs.key_text(q))}; yours: {md_escape(res['your_answer'] or '(none)')}")
+        st.markdown(f"**Answer:** {literal(qs.key_text(q))}; yours: {literal(res['your_answer'] or '(none)')}")
     else:
         right = ", ".join(_label(q, order, i) for i in order if i in q.correct)
         st.markdown(f"**Right answer{'s' if len(q.correct) > 1 else ''}:** {right}")
-        if q.feedback:
-            chosen = _selected(q, key, order)
-            notes = [f"- {_label(q, order, i)}: {q.feedback[i]}" for i in order if i in chosen and q.feedback[i]]
-            if notes:
-                st.markdown("**On your choices:**\n" + "\n".join(notes))
-    st.info(f"**Why.** {q.explanation}", icon="💡")
-    if q.source:
-        st.caption(f"Source: lecture, {q.source}")
+        chosen = _selected(q, key, order)
+        notes = [f"- {_label(q, order, i)}: {q.markdown(q.feedback[i])}"
+                 for i in order if q.feedback and i in chosen and q.feedback[i]]
+        if notes:
+            st.markdown("**On your choices:**\n" + "\n".join(notes))
+    explain(q)
 
 
 # ------------------------------------------------------------------------------------------- results
 
 def results_ui(state: dict, bank: quiz.Bank) -> None:
-    scheme = state["config"]["scheme"]
-    results = state["results"]
-    total, per_topic = qs.summary(results, scheme)
-    points = sum(r[scheme] for r in results)
     st.subheader("Your score")
-    rnd = f" (round {state['round']}: the ones you missed)" if state["round"] > 1 else ""
-    st.metric(f"Score, {'partial credit' if scheme == 'partial' else 'all or nothing'}{rnd}",
-              f"{100 * total:.0f} %", help=quiz.RULES[scheme])
-    st.write(f"{points:.2f} of {len(results)} points; "
-             f"{sum(r['exact'] == 1 for r in results)} of {len(results)} questions fully right.")
-    topics = list(per_topic)
-    fig = go.Figure(go.Bar(x=topics, y=[100 * per_topic[t][0] for t in topics],
-                           text=[f"{100 * per_topic[t][0]:.0f} % of {per_topic[t][1]}" for t in topics],
-                           textposition="outside", cliponaxis=False, marker_color="#4c78a8"))
-    fig.update_layout(title="Score per topic", yaxis=dict(title="score (%)", range=[0, 112],
-                                                          tickvals=[0, 25, 50, 75, 100]),
-                      xaxis=dict(title=None), height=360, margin=dict(t=50, b=40, l=40, r=10))
-    st.plotly_chart(fig, key="rq-chart")
-
-    missed = [r for r in results if r["exact"] < 1]
-    if missed:
-        st.subheader(f"Review: {len(missed)} to look at again")
-        by_id = bank.by_id()
-        for r in missed:
-            q = by_id.get(r["id"])
-            with st.expander(f"{'🟡' if r['partial'] > 0 else '❌'} {r['prompt']}"):
-                st.markdown(f"**Your answer:** {md_escape(r['your_answer'] or '(none)')}")
-                st.markdown(f"**Right answer:** {md_escape(r['correct_answer'])}")
-                if q is not None:
-                    st.info(f"**Why.** {q.explanation}", icon="💡")
-                if r["source"]:
-                    st.caption(f"Source: lecture, {r['source']}")
-    else:
-        if state.get("celebrate", True):
-            st.balloons()
-            state["celebrate"] = False
-        st.success("Everything right. Try other topics or a new seed.")
-
+    score_ui(state["results"], state["config"]["scheme"], state["round"])
+    review_ui(state["results"], bank)
+    mastery_ui(bank)
+    missed = qs.missed_ids(state["results"])
     cols = iter(st.columns(3 if missed else 2))
     if missed:
         next(cols).button(f"🔁 Retry the {len(missed)} I missed", key="rq-retry", on_click=_retry, type="primary")
     next(cols).button("🎲 New quiz (new seed)", key="rq-new", on_click=_new_seed)
-    next(cols).download_button("⬇️ Download results (CSV)", qs.to_csv(state["history"] + results),
-                       file_name=f"reflect-quiz-seed{state['config']['seed']}.csv", mime="text/csv",
-                       key="rq-csv", on_click="ignore")
+    scheme = state["config"]["scheme"]
+    next(cols).download_button("⬇️ Download results (CSV)", qs.to_csv(st.session_state.get(LOG, []), scheme),
+                               file_name=f"reflect-quiz-results-{scheme}.csv", mime="text/csv",
+                               key="rq-csv", on_click="ignore")
 
 
 def _retry() -> None:
-    state = st.session_state[STATE]
-    missed = [r["id"] for r in state["results"] if r["exact"] < 1]
-    state["history"] += state["results"]
-    state.update(ids=missed, round=state["round"] + 1, pos=0, submitted=False, results=[], celebrate=True)
+    st.session_state[STATE] = qs.retry(st.session_state[STATE])
 
 
 def _new_seed() -> None:
@@ -260,29 +220,15 @@ def _new_seed() -> None:
 
 # ------------------------------------------------------------------------------------------- page
 
-def grading_help() -> None:
-    with st.expander("How is this graded?"):
-        st.markdown(
-            f"- **All or nothing** (`exact`): {quiz.RULES['exact']}\n"
-            f"- **Partial credit** (`partial`): {quiz.RULES['partial']}\n"
-            f"- **Numbers**: {quiz.RULES['numeric']}\n\n"
-            "Worked example, right answers {a, b, d} (k = 3): picking a, b, d scores 1 either way; "
-            "a, b scores 0 all-or-nothing and 2/3 ≈ 0.67 partial; a, b, c, d scores 0 and "
-            "(3 − 1)/3 ≈ 0.67; a, b, c scores 0 and (2 − 1)/3 ≈ 0.33; nothing picked scores 0.")
-
-
 def main() -> None:
     st.title("✅ Reflect quiz")
     st.caption("Check what you understood from the lecture: its eight Reflect questions and many more, "
                "each with an explanation. Your quiz is in the link: share it and others get the same "
                "questions in the same order.")
     bank = load_bank()
-    for err in bank.errors:
-        detail = str(err).replace(err.path, "", 1).lstrip(":, ")  # the file is named in bold already
-        st.warning(f"**Skipped `{Path(err.path).name}`**, which has an error, so its questions are not in "
-                   f"the quiz. {md_escape(detail)}", icon="⚠️")
+    files_ui(bank)
     if not bank.questions:
-        st.error(f"No questions could be loaded from `{quiz.questions_dir()}`. Add a question file "
+        st.error(f"No questions could be loaded from {literal(quiz.questions_dir())}. Add a question file "
                  "(see quiz/README.md) or fix the errors above.")
         return
 
@@ -296,22 +242,18 @@ def main() -> None:
     if state is None or {k: state["config"][k] for k in url_quiz} != url_quiz \
             or any(i not in bank.by_id() for i in state["ids"]):
         state = st.session_state[STATE] = new_quiz(config, bank)  # a new link (or changed files): new quiz
-    scheme = st.radio("Grading", quiz.SCHEMES, index=quiz.SCHEMES.index(config["scheme"]), horizontal=True,
-                      key="rq-scheme", format_func={"exact": "All or nothing", "partial": "Partial credit"}.get,
-                      help=f"All or nothing: {quiz.RULES['exact']}\n\nPartial credit: {quiz.RULES['partial']}")
+    scheme = st.radio("Grading", qs.SCHEMES, index=qs.SCHEMES.index(config["scheme"]), horizontal=True,
+                      key="rq-scheme", format_func=qs.SCHEME_NAMES.get,
+                      help="\n\n".join(f"{qs.SCHEME_NAMES[s]}: {quiz.RULES[s]}" for s in qs.SCHEMES))
     state["config"]["scheme"] = config["scheme"] = scheme
     write_url(state["config"], bank)
     grading_help()
     settings_ui(bank, state["config"])
 
     cfg = state["config"]
-    try:
-        share = st.context.url or ""
-    except Exception:  # no browser session (e.g. AppTest)
-        share = ""
     st.caption(f"Seed **{cfg['seed']}** · {len(state['ids'])} questions · "
-               f"{'all topics' if cfg['topics'] == bank.topics() else ', '.join(cfg['topics'])}"
-               + (" · share this quiz with the link in your address bar" if share else ""))
+               f"{'all topics' if cfg['topics'] == bank.topics() else literal(', '.join(cfg['topics']))}"
+               " · share this quiz with the link in your address bar")
 
     total = len(state["ids"])
     answered = len(state["results"])
