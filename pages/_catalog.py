@@ -35,8 +35,8 @@ DEMOS = [
               "against people in a published study, and against the models' own judges (p(x), the GAN's D)."},
     {"path": "pages/reflect_quiz.py", "title": "Reflect quiz", "icon": "✅",
      "density": "Self-check",
-     "blurb": "Graded self-assessment: the lecture's Reflect questions and many more, with explanations "
-              "and a per-topic score."},
+     "blurb": "Graded self-assessment: the lecture's Reflect questions and many more, with explanations, "
+              "certainty-based marking, retry of what you missed and mastery per topic."},
 ]
 
 

@@ -195,7 +195,8 @@ def test_readme_examples_work(tmp_path):
     yaml_block = re.search(r"```yaml\n(.*?)```", readme, re.S).group(1)
     (tmp_path / "example.yaml").write_text(yaml_block, encoding="utf-8")
     qs = quiz.load_file(tmp_path / "example.yaml")
-    assert [q.id for q in qs] == ["gan-key-components", "sigmoid-of-one"]
+    assert [q.id for q in qs] == ["gan-key-components", "sigmoid-of-one", "vae-posterior-maths"]
+    assert qs[2].prompt.startswith(r"Why is the posterior $p_\theta(z|x) = ") and qs[2].options[0].startswith("Its")
     assert qs[0].correct == frozenset({0, 1, 3}) and qs[1].tolerance == 0.005
     assert quiz.grade(qs[1], 0.725) == 1.0 and quiz.grade(qs[1], 0.7351) == 0.0
     python_block = re.search(r"```python\n(.*?)```", readme, re.S).group(1)
