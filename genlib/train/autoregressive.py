@@ -96,6 +96,8 @@ def learning_rate(args, step: int, progress: float) -> float:
 def starting_model(args, build, config: dict, weights_dir, add_blocks: int = 0):
     """(model, initialised_from): a new model of `config`, or with --init the installed model's weights (and
     shape), grown by `add_blocks` identity blocks."""
+    import torch
+
     from genlib import zoo
 
     if not args.init or args.resume or args.export:
@@ -104,6 +106,7 @@ def starting_model(args, build, config: dict, weights_dir, add_blocks: int = 0):
                              "--init NAME, without --resume or --export")
         return build(config), None
     start = zoo.load(args.init, weights_dir=weights_dir)
+    torch.manual_seed(args.seed)  # as for a new model: the added blocks' random weights depend on the seed only
     model = build(start.config)
     model.load_state_dict(start.state_dict())
     if add_blocks:
