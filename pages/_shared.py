@@ -87,20 +87,25 @@ def shared_store(name: str, max_items: int = 64) -> SharedStore:
 
 # ---- values from a link, shown literally --------------------------------------------------------------
 MAX_SHOWN = 100  # characters of a link's value quoted in a note; the rest is counted, not shown
-_PUNCTUATION = re.compile(r"([!-/:-@\[-`{-~])")  # every ASCII punctuation character
 
 
 def literal(text) -> str:
-    """`text` (from a link or a file) as Markdown that displays exactly those characters.
+    """`text` (from a link or a file) as Markdown that displays exactly those characters: a code span.
 
-    CommonMark lets any ASCII punctuation be escaped with a backslash and then shows it as itself, so
-    with all of it escaped no backtick, link, image, HTML tag, emoji code, LaTeX or Streamlit colour
-    directive can form; line breaks and other control characters become spaces, and a long value is cut.
+    Backslash escapes are not enough: Streamlit's Markdown (GitHub flavour) still turns https://…, www.…
+    and a@b.c in escaped text into links (seen in chromium). Nothing inside a code span is interpreted (no
+    link, image, HTML, emoji code, LaTeX or colour directive); its fence is one backtick longer than any
+    run of backticks in the text, so the text cannot close it. Line breaks and other control characters
+    become spaces, and a long value is cut (the length is said after the span).
     """
     text = str(text)
-    shown = text[:MAX_SHOWN] + (f"… ({len(text):,} characters)" if len(text) > MAX_SHOWN else "")
-    shown = "".join(c if c.isprintable() else " " for c in shown)
-    return _PUNCTUATION.sub(r"\\\1", shown)
+    shown = "".join(c if c.isprintable() else " " for c in text[:MAX_SHOWN])
+    fence = "`" * (max((len(run) for run in re.findall("`+", shown)), default=0) + 1)
+    # CommonMark drops one space on each side when both are there, and a span must not touch its fence's
+    # backticks: pad in exactly those cases.
+    pad = " " if shown[:1] == "`" or shown[-1:] == "`" or (shown[:1] == " " and shown[-1:] == " ") else ""
+    cut = f" … ({len(text):,} characters)" if len(text) > MAX_SHOWN else ""
+    return f"{fence}{pad}{shown}{pad}{fence}{cut}"
 
 
 def show_notes(notes) -> None:

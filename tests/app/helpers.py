@@ -10,11 +10,26 @@ import torch
 from genlib import zoo
 
 _ESCAPE = re.compile(r"\\([!-/:-@\[-`{-~])")
+CODE_SPAN = re.compile(r"(?<!`)(`+)(?!`)(.*?)(?<!`)\1(?!`)")
+
+
+def _span_text(match) -> str:
+    text = match.group(2)  # CommonMark: one space is dropped on each side when both are there
+    return text[1:-1] if len(text) > 1 and text[0] == text[-1] == " " and text.strip() else text
 
 
 def unescape(markdown: str) -> str:
-    """The text a backslash-escaped Markdown note displays (CommonMark: `\\x` shows x)."""
-    return _ESCAPE.sub(r"\1", markdown)
+    """The text a Markdown note displays: code spans shown as their content, `\\x` as x."""
+    parts, last = [], 0
+    for m in CODE_SPAN.finditer(markdown):
+        parts += [_ESCAPE.sub(r"\1", markdown[last:m.start()]), _span_text(m)]
+        last = m.end()
+    return "".join(parts + [_ESCAPE.sub(r"\1", markdown[last:])])
+
+
+def outside_code_spans(markdown: str) -> str:
+    """The Markdown with its code spans removed: what Streamlit interprets (links, images, HTML, ...)."""
+    return CODE_SPAN.sub(" ", markdown)
 
 
 def notes_text(at) -> str:
