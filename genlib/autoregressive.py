@@ -177,8 +177,10 @@ def claims(figs: dict) -> list[dict]:
                 f"{cnn_naive * cnn_train:.0f} images ({cnn_train:.0f} img/s): training gets all 784 conditionals "
                 f"from one pass, sampling needs one pass per pixel")
         if cnn_fast is not None:
+            images = cnn_fast * cnn_train
+            count = f"{images:.0f}" if images >= 10 else f"{images:.1f}"
             text += (f"; the exact cached sampler takes {_fmt_s(cnn_fast)} ({_ratio(cnn_naive, cnn_fast)} faster), "
-                     f"as long as training on {cnn_fast * cnn_train:.1f} images")
+                     f"as long as training on {count} images")
         rows.append({"claim": LECTURE["cnn_still_slow"], "measured": text + ".",
                      "verdict": _verdict([cnn_naive * cnn_train > 10],
                                          [] if cnn_fast is None else [cnn_fast * cnn_train > 10])})

@@ -21,7 +21,7 @@ from pages import pixelcnn_completion as pc  # its test digits, masks, colours a
 from pages._shared import Param, literal, load_model, read_link, show_notes, write_link
 
 TASKS = {"whole": "a whole digit", **{k: f"complete: {v} hidden" for k, v in pc.MASK_LABELS.items()}}
-SAMPLES = 4       # digits drawn at once (the fast sampler does a batch of 4 in about the time of one)
+SAMPLES = 4       # digits drawn at once, to show the variety of one model
 FIELD_IMAGES = 4  # test digits the receptive field is measured over
 VERDICT_ICON = {"confirmed": "✅", "qualified": "⚖️", "not confirmed here": "❌"}
 
@@ -107,14 +107,15 @@ def field_figure(rf: ar.ReceptiveField) -> go.Figure:
                    colorscale=[[0, "#d1d5db"], [0.33, "#d1d5db"], [0.33, "#f9a8d4"], [0.67, "#f9a8d4"],
                                [0.67, "#dc2626"], [1, "#dc2626"]]),
         go.Heatmap(z=influence, zmin=-6, zmax=0, colorscale="Viridis", hoverinfo="skip",
-                   colorbar={"title": "log10 influence", "orientation": "h", "y": -0.12, "thickness": 10}),
+                   colorbar={"title": "log10 influence", "orientation": "h", "y": -0.02, "yanchor": "top",
+                             "thickness": 10}),
         go.Scatter(x=cols, y=rows, mode="markers", customdata=text,
                    marker={"symbol": "square", "size": 9, "opacity": 0}, selected={"marker": {"opacity": 0}},
                    unselected={"marker": {"opacity": 0}},
                    hovertemplate="row %{y}, column %{x}: %{customdata}<extra>click to choose</extra>")])
     fig.update_yaxes(autorange="reversed", scaleanchor="x", constrain="domain", showgrid=False, zeroline=False)
-    fig.update_xaxes(showgrid=False, zeroline=False)
-    fig.update_layout(height=360, margin={"l": 5, "r": 5, "t": 5, "b": 5}, dragmode=False)
+    fig.update_xaxes(showgrid=False, zeroline=False, side="top")  # columns along the top, as in an image
+    fig.update_layout(height=340, margin={"l": 5, "r": 5, "t": 5, "b": 5}, dragmode=False)
     return fig
 
 
@@ -125,7 +126,7 @@ def pick(key: str) -> None:
         st.session_state.ar_row, st.session_state.ar_col = int(points[0]["y"]), int(points[0]["x"])
 
 
-def field_caption(short: str, rf: ar.ReceptiveField) -> str:
+def field_caption(rf: ar.ReceptiveField) -> str:
     if rf.earlier == 0:
         return "The first pixel: nothing comes before it, so its prediction is a constant."
     text = f"Depends on **{rf.seen} of the {rf.earlier}** earlier pixels"
@@ -148,7 +149,8 @@ def field_ui(models: dict) -> None:
                 f"{FIELD_IMAGES} test digits: zero means the architecture cannot see that pixel. **Click a pixel in "
                 "any map** (or type its row and column). Look for the PixelCNN's **blind spot** up and to the right "
                 "and its **limited reach** upwards (3 + one row per block), the Row LSTM's **triangle** (one more "
-                "column each way per row up), and the Diagonal BiLSTM's **(almost) full context**.")
+                "column each way per row up), and the Diagonal BiLSTM's **full context** (measured: all but the last "
+                "pixel of the row above, which only later positions of this row take in).")
     c1, c2, _ = st.columns([1, 1, 4])
     row = int(c1.number_input("Row", 0, 27, key="ar_row"))
     col = int(c2.number_input("Column", 0, 27, key="ar_col"))
@@ -160,7 +162,7 @@ def field_ui(models: dict) -> None:
             key = f"ar_pick_{short}_{row}_{col}"  # a fresh chart per pixel: no stale selection
             st.plotly_chart(field_figure(rf), key=key, on_select=partial(pick, key), selection_mode="points",
                             config={"displayModeBar": False}, width="stretch")
-            st.markdown(field_caption(short, rf))
+            st.markdown(field_caption(rf))
 
 
 # ---- 3. measured figures and the lecture's claims ------------------------------------------------------

@@ -118,3 +118,9 @@ def test_claims_confirmed_by_the_numbers():
 ])
 def test_claims_qualified_or_not_confirmed(figs, expected):
     assert verdicts(figs) == expected
+
+
+def test_claim_texts_round_image_counts():
+    figs = {"cnn": bench(140, 6.5, 0.05), "row": bench(120, 9.0, 0.4), "diag": bench(20, 40.0, 0.8)}
+    still_slow = ar.claims(figs)[2]["measured"]
+    assert "as long as training on 910 images" in still_slow and "as long as training on 7.0 images" in still_slow
