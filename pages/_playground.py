@@ -2,7 +2,7 @@
 Step / Play / Reset row that trains a game inside a fragment."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import plotly.graph_objects as go
 import streamlit as st
@@ -22,7 +22,6 @@ class Game:
     """A GAN being trained in this session, and whether Play is on. One per page in session_state."""
     gan: object
     playing: bool = False
-    extra: dict = field(default_factory=dict)
 
 
 def tile_svg(x, size: int = 72) -> str:

@@ -1,6 +1,7 @@
 """AppTest of the two GAN playground pages: the lecture's 2x2 numbers, Step / Play / Reset, the 2-D setup
 in the link (bad values give a note and a default), links from before the split, and widget values that
 survive a visit to another page."""
+import ast
 from pathlib import Path
 
 import pytest
@@ -159,3 +160,14 @@ def test_settings_survive_a_visit_to_another_page():
     assert step_text(at).startswith("**step 1**")  # the training kept going where it was
     go(at, LAB_2D)
     assert at.selectbox(key="dist").value == "line" and at.query_params["dist"] == "line"
+
+
+def test_old_links_forward_exactly_the_2d_pages_parameters():
+    """The 2x2 page forwards links made before the split by the 2-D page's parameter names."""
+    def constant(path, name):
+        tree = ast.parse((ROOT / path).read_text())
+        return next(n.value for n in tree.body if isinstance(n, ast.Assign) and n.targets[0].id == name)
+
+    forwarded = set(ast.literal_eval(constant(LECTURE, "TOY_2D_KEYS")))
+    declared = {call.args[0].value for call in ast.walk(constant(LAB_2D, "LINK")) if isinstance(call, ast.Call)}
+    assert forwarded == declared

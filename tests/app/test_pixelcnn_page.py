@@ -96,6 +96,7 @@ def test_missing_weights_show_how_to_train(tmp_path, monkeypatch):
     assert not at.exception, [e.message for e in at.exception]
     errors = " ".join(e.value for e in at.error)
     assert "not installed" in errors and "python -m genlib.train pixelcnn" in errors
+    assert at.number_input(key="pc_digit") and at.selectbox(key="pc_mask")  # the controls come before the model
 
 
 def test_timing_runs_once_per_setting_and_one_at_a_time(tiny_weights):
