@@ -19,7 +19,7 @@ from __future__ import annotations
 import argparse
 import math
 
-from genlib.train.common import Run, add_common_arguments, command_string, ema_of, load_ema, real_or_synthetic
+from genlib.train.common import Run, add_common_arguments, command_string, ema_of, real_or_synthetic
 
 DATASET = ("binarized: dynamic Bernoulli(x/255) for training; test set binarized once with "
            "torch.Generator().manual_seed(0)")
@@ -134,10 +134,8 @@ def train(args, family: str, build, config: dict, published: dict, add_blocks: i
     ema = ema_of(model, args.ema)
     opt = torch.optim.Adam(model.parameters(), lr=args.lr)
     rng = torch.Generator().manual_seed(args.seed)  # batches and binarization draws
-    if ck:
-        model.load_state_dict(ck["model"]), load_ema(ema, ck["ema"], run.step), opt.load_state_dict(ck["opt"])
-        rng.set_state(ck["rng"])
-        initialised_from = ck.get("initialised_from")
+    run.track(model=model, ema=ema, opt=opt, rng=rng)
+    initialised_from = ck.get("initialised_from") if ck else initialised_from
     x_train = train_images(args)
     monitor = torch.bernoulli(x_train[:MONITOR_IMAGES], generator=torch.Generator().manual_seed(1))
     running = {"loss": None}
@@ -168,8 +166,7 @@ def train(args, family: str, build, config: dict, published: dict, add_blocks: i
 
     def state():
         return dict(config=model.config, minutes=args.minutes, total_steps=args.steps, bf16=args.bf16,
-                    batch_size=args.batch_size, initialised_from=initialised_from, model=model.state_dict(),
-                    ema=ema.state_dict(), opt=opt.state_dict(), rng=rng.get_state())
+                    batch_size=args.batch_size, initialised_from=initialised_from)
 
     if not args.export:
         model.train()

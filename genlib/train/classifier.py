@@ -74,10 +74,7 @@ def main(args):
     opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=1e-4)
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=args.lr, total_steps=args.steps)
     g = torch.Generator().manual_seed(args.seed)
-    ck = run.resume()
-    if ck:
-        model.load_state_dict(ck["model"]), opt.load_state_dict(ck["opt"]), sched.load_state_dict(ck["sched"])
-        g.set_state(ck["rng"])
+    run.track(model=model, opt=opt, sched=sched, rng=g)
 
     def train_step():
         idx = torch.randint(0, len(x), (args.batch_size,), generator=g)
@@ -92,12 +89,8 @@ def main(args):
         sched.step()
         return {"loss": loss.item(), **{f"loss_{k}": v.item() for k, v in losses.items()}}
 
-    def state():
-        return dict(model=model.state_dict(), opt=opt.state_dict(), sched=sched.state_dict(), rng=g.get_state(),
-                    config=cfg)
-
     model.train()
-    run.fit(train_step, state, steps=args.steps, minutes=args.max_minutes)
+    run.fit(train_step, lambda: {"config": cfg}, steps=args.steps, minutes=args.max_minutes)
     metrics = {"measured_with": command_string(args), "eval_images": len(x_test),
                "eval_set": f"UTKFace test split, {len(x_test):,} faces; accuracies after training",
                **evaluate(model, x_test, y_test)}

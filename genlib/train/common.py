@@ -4,8 +4,9 @@ training loop with its time limit, and "the real data, or synthetic data on a dr
 A trainer keeps only what is its model's own: building it, one optimizer step, and its evaluation.
 
     run = Run(args, log_fields=["loss"])      # threads, seed, run folder (and a temp folder on a dry run)
-    ck = run.resume()                         # the checkpoint's dict on --resume / --export, else None
-    run.fit(step, state, steps=args.steps)    # step() -> {"loss": ...}; state() -> the checkpoint's dict
+    ck = run.resume()                         # on --resume / --export the checkpoint's dict (its config...)
+    run.track(model=model, opt=opt, rng=g)    # in every checkpoint; restored from it on --resume / --export
+    run.fit(step, steps=args.steps)           # step() -> {"loss": ...}
     zoo.save(model, args.name, {**run.card_fields(), ...}, run.out_dir)
 
 Where things go: weights into --out-dir (default weights/), everything else of a run into
@@ -87,10 +88,18 @@ class Run:
         self.command = command_string(args)  # the command that started the run
         self.resumed_with: list[str] = []      # each later command that continued it
         self.step, self.elapsed = 0, 0.0        # elapsed: seconds of training, over every resume
+        self.tracked: dict = {}                 # name -> object whose state each checkpoint holds
+        self._checkpoint = ...                  # what resume() read; ... until it has been called
 
     def resume(self) -> dict | None:
-        """On --resume or --export: the latest checkpoint (step, time, commands and seed restored here; the
-        trainer restores its models from the dict). None for a new run, or a --resume with no checkpoint yet."""
+        """On --resume or --export: the latest checkpoint (step, time, commands and seed restored here, the
+        tracked objects by track()); the trainer reads its own entries (config, ...) from the dict. None for a
+        new run, or a --resume with no checkpoint yet. Reads the file once, however often it is called."""
+        if self._checkpoint is ...:
+            self._checkpoint = self._read_checkpoint()
+        return self._checkpoint
+
+    def _read_checkpoint(self) -> dict | None:
         exporting = getattr(self.args, "export", False)
         if not (self.args.resume or exporting):
             return None
@@ -99,7 +108,7 @@ class Run:
                 raise SystemExit(f"no checkpoint to export at {self.checkpoint_path}")
             print(f"no checkpoint at {self.checkpoint_path}: starting a new run", flush=True)
             return None
-        ck = {_LEGACY_KEYS.get(k, k): v for k, v in load_checkpoint(self.checkpoint_path).items()}
+        ck = self.latest()
         self.step, self.elapsed, self.command = ck["step"], ck["elapsed"], ck.get("command", self.command)
         self.resumed_with = ck.get("resumed_with", [])
         if self.args.resume:
@@ -108,21 +117,36 @@ class Run:
         print(f"resumed {self.args.name} at step {self.step} ({self.elapsed / 60:.1f} min trained)", flush=True)
         return ck
 
+    def latest(self) -> dict:
+        """The run's checkpoint as saved last (entries of older checkpoints under today's names)."""
+        return {_LEGACY_KEYS.get(k, k): v for k, v in load_checkpoint(self.checkpoint_path).items()}
+
+    def track(self, **objects):
+        """Keep the state of these objects (modules, optimizers, schedulers, ema_of(...), torch.Generator) in
+        every checkpoint under these names; on --resume / --export restore them from the checkpoint now."""
+        ck = self.resume()
+        for name, obj in objects.items():
+            if ck is not None:
+                _restore(obj, ck[name], self.step)
+        self.tracked.update(objects)
+
     def save(self, **state):
         save_checkpoint(self.checkpoint_path, step=self.step, elapsed=self.elapsed, command=self.command,
-                        resumed_with=self.resumed_with, seed=self.args.seed, **state)
+                        resumed_with=self.resumed_with, seed=self.args.seed,
+                        **{name: _state(obj) for name, obj in self.tracked.items()}, **state)
 
     def progress(self, steps: int, minutes: float = 0.0) -> float:
         """How much of the run is done, 0..1: of its steps, or of its time budget when that comes first."""
         done = self.step / max(steps, 1)
         return max(done, self.elapsed / (60 * minutes)) if minutes and minutes > 0 else done
 
-    def fit(self, train_step, state, *, steps: int, minutes: float = 0.0, checkpoint_every: float = 300.0,
+    def fit(self, train_step, state=dict, *, steps: int, minutes: float = 0.0, checkpoint_every: float = 300.0,
             log_every: int = 10, at_checkpoint=None):
         """The training loop: train_step() (one optimizer step; returns the values to log) until `steps` steps
         or `minutes` of training time, whichever comes first. A log row every `log_every` steps; every
-        `checkpoint_every` seconds and at the end a checkpoint of state(), after at_checkpoint() (sample grids,
-        monitor values: what it returns is logged too). Time spent in at_checkpoint counts as training time."""
+        `checkpoint_every` seconds and at the end a checkpoint of the tracked objects and of state() (what else
+        the run needs), after at_checkpoint() (sample grids, monitor values: what it returns is logged too).
+        Time spent in at_checkpoint counts as training time."""
         log = CsvLog(self.dir / "log.csv", self.log_fields)
         show = Progress(steps, start_step=self.step, every=30.0)
         t_last = t_checkpoint = time.time()
@@ -182,18 +206,25 @@ def ema_of(model, decay: float):
     return AveragedModel(model, multi_avg_fn=ramped).requires_grad_(False)
 
 
-def load_ema(ema, state: dict, step: int):
-    """Restore ema_of(...) from a checkpoint: its own state dict, or (checkpoints before the skeleton) the
-    averaged model's plain state dict, counted as `step` updates."""
-    if "n_averaged" in state:
-        ema.load_state_dict(state)
+def _state(obj):
+    return obj.get_state() if hasattr(obj, "get_state") else obj.state_dict()  # a torch.Generator, or the rest
+
+
+def _restore(obj, state, step: int):
+    """Load a tracked object's state. An ema_of(...) saved before Run held the averaged model's plain state
+    dict: it counts as `step` updates."""
+    if hasattr(obj, "set_state"):
+        obj.set_state(state)
+    elif hasattr(obj, "n_averaged") and "n_averaged" not in state:
+        obj.module.load_state_dict(state)
+        obj.n_averaged.fill_(step)
     else:
-        ema.module.load_state_dict(state)
-        ema.n_averaged.fill_(step)
+        obj.load_state_dict(state)
 
 
 def ema_weights(state: dict) -> dict:
-    """The averaged model's own state dict from a checkpoint's `ema` entry (either form load_ema reads)."""
+    """The averaged model's own state dict from a checkpoint's `ema` entry (AveragedModel's, or the plain one
+    of checkpoints written before Run)."""
     if "n_averaged" not in state:
         return state
     return {k.removeprefix("module."): v for k, v in state.items() if k != "n_averaged"}

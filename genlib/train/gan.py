@@ -17,7 +17,7 @@ checkpoint; a finished run exports itself.
 """
 from __future__ import annotations
 
-from genlib.train.common import Run, add_common_arguments, ema_of, ema_weights, load_ema, real_or_synthetic
+from genlib.train.common import Run, add_common_arguments, ema_of, ema_weights, real_or_synthetic
 
 LICENCE = ("Trained on UTKFace (Zhang, Song, Qi, CVPR 2017), released for non-commercial research "
            "purposes only; image copyright stays with the original owners. Treat this model under the "
@@ -93,14 +93,14 @@ def to_model_scale(batch_uint8):
 # ---- models ------------------------------------------------------------------------------------------
 
 def networks(args, weights_dir, ck: dict | None):
-    """(config, G, D, initialised_from): the checkpoint's nets on --resume; the installed G and D on --init;
-    else fresh nets of the CLI's shape."""
+    """(config, G, D, initialised_from): nets of the checkpoint's shape on --resume (Run.track restores them);
+    the installed G and D on --init; else fresh nets of the CLI's shape."""
     import genlib
     from genlib.gan import build
 
     cfg, start, initialised_from = {"z_dim": args.z_dim, "ngf": args.ngf, "ndf": args.ndf}, None, None
     if ck:
-        cfg, start, initialised_from = ck["config"], (ck["G"], ck["D"]), ck.get("initialised_from")
+        cfg, initialised_from = ck["config"], ck.get("initialised_from")
     elif args.init:
         G, D = genlib.load(args.init, weights_dir=weights_dir), genlib.load(f"{args.init}-d", weights_dir=weights_dir)
         cfg = {"z_dim": G.card["config"]["z_dim"], "ngf": G.card["config"]["ngf"], "ndf": D.card["config"]["ndf"]}
@@ -161,11 +161,9 @@ def main(args):
     opt_d = torch.optim.Adam(D.parameters(), lr=args.lr, betas=(0.5, 0.999))
     rng = torch.Generator().manual_seed(args.seed)  # batches + augmentation, checkpointed
     fixed_noise = torch.randn(64, cfg["z_dim"], generator=torch.Generator().manual_seed(1234))
-    seen = {"images": 0}
-    if ck:
-        load_ema(G_ema, ck["ema"], run.step), rng.set_state(ck["rng"])
-        opt_g.load_state_dict(ck["opt_g"]), opt_d.load_state_dict(ck["opt_d"])
-        seen["images"], args.bf16 = ck["images_seen"], ck.get("bf16", args.bf16)
+    run.track(G=G, D=D, ema=G_ema, opt_g=opt_g, opt_d=opt_d, rng=rng)
+    seen = {"images": ck["images_seen"] if ck else 0}
+    args.bf16 = ck.get("bf16", args.bf16) if ck else args.bf16
     faces = training_faces(args)
     recipe = {"loss": "non-saturating logistic", "D": "spectral norm, no BatchNorm", "G": "DCGAN, BatchNorm",
               "optimizer": f"Adam lr {args.lr} betas (0.5, 0.999), batch {args.batch_size}",
@@ -186,9 +184,8 @@ def main(args):
         return {"epoch": seen["images"] / len(faces), **losses}
 
     def state():
-        return dict(G=G.state_dict(), D=D.state_dict(), ema=G_ema.state_dict(), opt_g=opt_g.state_dict(),
-                    opt_d=opt_d.state_dict(), rng=rng.get_state(), images_seen=seen["images"], config=cfg,
-                    n_train=len(faces), recipe=recipe, bf16=args.bf16, initialised_from=initialised_from)
+        return dict(images_seen=seen["images"], config=cfg, n_train=len(faces), recipe=recipe, bf16=args.bf16,
+                    initialised_from=initialised_from)
 
     def save_grid():
         with torch.no_grad():
@@ -198,7 +195,7 @@ def main(args):
 
     G.train(), D.train()
     run.fit(train_step, state, steps=args.steps, minutes=args.max_minutes, at_checkpoint=save_grid)
-    return export(run, state())
+    return export(run, run.latest())
 
 
 def gan_step(G, D, opt_g, opt_d, real, z, args, rng) -> dict:

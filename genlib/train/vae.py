@@ -222,10 +222,7 @@ def main(args):
     opt = torch.optim.Adam(model.parameters(), lr=args.lr)
     # cosine decay to 0: most of the late gain in nats comes from the small final learning rates
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda i: 0.5 * (1 + math.cos(math.pi * min(i / s["steps"], 1))))
-    ck = run.resume()
-    if ck:
-        model.load_state_dict(ck["model"]), opt.load_state_dict(ck["opt"]), sched.load_state_dict(ck["sched"])
-        g.set_state(ck["rng"])
+    run.track(model=model, opt=opt, sched=sched, rng=g)
     batches = shuffled_batches(x_train, args.batch_size, g)
 
     def train_step():
@@ -244,11 +241,8 @@ def main(args):
         return {"loss": loss.item(), "rec": -rec.mean().item(), "kl": kl.mean().item(), "beta": beta,
                 "lr": sched.get_last_lr()[0]}
 
-    def state():
-        return dict(model=model.state_dict(), opt=opt.state_dict(), sched=sched.state_dict(), rng=g.get_state())
-
     model.train()
-    run.fit(train_step, state, steps=s["steps"], checkpoint_every=120, log_every=50)
+    run.fit(train_step, steps=s["steps"], checkpoint_every=120, log_every=50)
     card = zoo.save(model.eval(), args.name, {
         **run.card_fields(), "family": s["kind"], "config": config, "licence": LICENCES[s["dataset"]],
         "dataset": {"id": s["dataset"], "description": zoo.DATASETS[s["dataset"]]}, "batch_size": args.batch_size,

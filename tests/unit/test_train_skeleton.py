@@ -65,6 +65,24 @@ def test_resume_reads_a_checkpoint_of_the_older_layout(tmp_path):
     assert run.card_fields()["resumed_with"] == run.resumed_with
 
 
+def test_tracked_objects_go_into_each_checkpoint_and_come_back_on_resume(tmp_path):
+    model, rng = torch.nn.Linear(2, 2), torch.Generator().manual_seed(5)
+    run = common.Run(_args(tmp_path), log_fields=["loss"])
+    run.track(model=model, rng=rng)
+
+    def step():
+        with torch.no_grad():
+            model.weight.add_(torch.rand(2, 2, generator=rng))
+        return {"loss": 0.0}
+
+    run.fit(step, steps=3)
+    again, rng_again = torch.nn.Linear(2, 2), torch.Generator()
+    resumed = common.Run(_args(tmp_path, "resume"), log_fields=["loss"])
+    resumed.track(model=again, rng=rng_again)
+    assert resumed.step == 3 and torch.equal(again.weight, model.weight)
+    assert torch.equal(rng_again.get_state(), rng.get_state())
+
+
 def test_resume_without_a_checkpoint_starts_afresh_and_export_refuses(tmp_path):
     assert common.Run(_args(tmp_path, "resume"), log_fields=[]).resume() is None
     with pytest.raises(SystemExit, match="no checkpoint to export"):
@@ -97,7 +115,7 @@ def test_ema_ramps_its_decay_and_buffers_follow_the_model():
     plain = ema.module.state_dict()
     assert common.ema_weights(ema.state_dict()).keys() == plain.keys()
     again = common.ema_of(model, 0.999)
-    common.load_ema(again, plain, step=40)    # a checkpoint that held the averaged model only
+    common._restore(again, plain, step=40)    # a checkpoint that held the averaged model only
     assert again.n_averaged.item() == 40 and again.module[0].weight.item() == ema.module[0].weight.item()
 
 
