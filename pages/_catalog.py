@@ -11,8 +11,8 @@ DEMOS = [
               "and why sequential sampling is slow (and how to make it fast)."},
     {"path": "pages/autoregressive.py", "title": "PixelRNN vs PixelCNN", "icon": "🐢",
      "density": "Explicit, tractable",
-     "blurb": "Watch the Row LSTM, the Diagonal BiLSTM and the PixelCNN paint digits from the corner; click a pixel "
-              "to see what each one's prediction depends on; check the lecture's speed claims against measurements."},
+     "blurb": "Row LSTM, Diagonal BiLSTM and PixelCNN side by side: digits painted from the corner, what one "
+              "pixel's prediction depends on, and the lecture's speed claims measured."},
     {"path": "pages/vae_explorer.py", "title": "VAE latent explorer", "icon": "🗺️",
      "density": "Explicit, approximate",
      "blurb": "Walk a VAE's 2-D latent space, decode any point, interpolate between digits, and compare "

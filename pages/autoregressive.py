@@ -21,7 +21,7 @@ from pages import pixelcnn_completion as pc  # its test digits, masks, colours a
 from pages._shared import Param, literal, load_model, read_link, show_notes, write_link
 
 TASKS = {"whole": "a whole digit", **{k: f"complete: {v} hidden" for k, v in pc.MASK_LABELS.items()}}
-SAMPLES = 4       # digits drawn at once, to show the variety of one model
+SAMPLES = 3       # digits drawn at once (with the original and what the model sees: one row of 5)
 FIELD_IMAGES = 4  # test digits the receptive field is measured over
 VERDICT_ICON = {"confirmed": "✅", "qualified": "⚖️", "not confirmed here": "❌"}
 
