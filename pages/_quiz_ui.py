@@ -2,7 +2,7 @@
 certainty-based marks with accuracy per certainty level, the review of what was missed, mastery per topic
 across the session, the CSV, and what the teacher should know about the question files. Logic lives in
 quiz.session; this module only draws. Texts from question files go through Question.markdown (their
-$...$ maths is typeset; [html] text is shown literally), file names and errors through literal_markdown."""
+$...$ maths is typeset; [html] text is shown literally), file names and errors through `plain`."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -18,7 +18,8 @@ LOG = "rq_log"  # st.session_state[LOG]: every answer of this browser session, a
 CHART_MARGIN = dict(t=50, b=40, l=40, r=10)
 
 
-def literal(text) -> str:
+def plain(text) -> str:
+    """Text from a question file or the server (a topic, a file name, an error) shown as written."""
     return quiz.literal_markdown(str(text), maths=False)
 
 
@@ -85,7 +86,7 @@ def review_ui(results: list[dict], bank: quiz.Bank) -> None:
         q = by_id.get(r["id"])
         mark = "🟡" if r["partial"] > 0 else "❌"
         sure = f" · you were {quiz.CERTAINTIES[r['certainty']]}" if r["certainty"] else ""
-        with st.expander(f"{mark} {q.markdown(q.prompt) if q else literal(r['prompt'])}{sure}"):
+        with st.expander(f"{mark} {q.markdown(q.prompt) if q else plain(r['prompt'])}{sure}"):
             if q is None:
                 continue
             st.markdown(f"**Your answer:** {q.markdown(r['your_answer']) if r['your_answer'] else '(none)'}")
@@ -99,7 +100,7 @@ def explain(q: quiz.Question) -> None:
     else:
         st.info(f"{q.markdown(q.explanation)}  \n*The question file gives no explanation.*", icon="💡")
     if q.source:
-        st.caption(f"Source: lecture, {literal(q.source)}")
+        st.caption(f"Source: lecture, {plain(q.source)}")
 
 
 # ------------------------------------------------------------------------------------------- mastery
@@ -129,11 +130,11 @@ def mastery_ui(bank: quiz.Bank) -> None:
 def files_ui(bank: quiz.Bank) -> None:
     """What is wrong with the question files (warnings) and what the teacher should know (a note)."""
     for err in bank.errors:
-        st.warning(f"**Skipped {literal(Path(err.path).name)}**, which has an error, so its questions are not "
-                   f"in the quiz. {literal(_detail(err))}", icon="⚠️")
+        st.warning(f"**Skipped {plain(Path(err.path).name)}**, which has an error, so its questions are not "
+                   f"in the quiz. {plain(_detail(err))}", icon="⚠️")
     for err in bank.skipped:
-        st.warning(f"**Skipped one question of {literal(Path(err.path).name)}**; the rest of the file is in "
-                   f"the quiz. {literal(_detail(err))}", icon="⚠️")
+        st.warning(f"**Skipped one question of {plain(Path(err.path).name)}**; the rest of the file is in "
+                   f"the quiz. {plain(_detail(err))}", icon="⚠️")
     quiet = bank.without_feedback()
     if not bank.questions:
         return
@@ -146,7 +147,7 @@ def files_ui(bank: quiz.Bank) -> None:
             st.markdown(f"**Note:** {len(quiet)} questions have no feedback, so after answering students see "
                         "only the right answer. Add `####general feedback` in GIFT (or `explanation:` in "
                         "YAML) to explain it.\n\n" + "\n".join(
-                            f"- {literal(f)}: " + ", ".join(f"{literal(q.id)} (line {q.line})" for q in qs_)
+                            f"- {plain(f)}: " + ", ".join(f"{plain(q.id)} (line {q.line})" for q in qs_)
                             for f, qs_ in by_file.items()))
         if st.toggle("Preview every question with its answer", key="rq-preview"):
             preview_ui(bank)
@@ -161,7 +162,7 @@ def preview_ui(bank: quiz.Bank) -> None:
     with st.container(key="rq-preview-all"):
         for q in bank.questions:
             with st.container(border=True, key=f"rq-preview-{q.id}"):
-                st.caption(f"{literal(q.id)} · {literal(q.topic)} · {literal(Path(q.file).name)}, line {q.line}")
+                st.caption(f"{plain(q.id)} · {plain(q.topic)} · {plain(Path(q.file).name)}, line {q.line}")
                 st.markdown(q.markdown(q.prompt))
                 if q.kind == "numeric":
                     st.markdown(f"Answer: {q.answer:g}" + (f" ± {q.tolerance:g}" if q.tolerance else ""))

@@ -12,9 +12,8 @@ import random
 import streamlit as st
 
 import quiz
-from pages._quiz_ui import (LOG, STATE, explain, files_ui, grading_help, literal, mastery_ui, review_ui,
-                            score_ui)
-from pages._shared import parse_choice, parse_int, show_notes, url_param
+from pages._quiz_ui import LOG, STATE, explain, files_ui, grading_help, mastery_ui, plain, review_ui, score_ui
+from pages._shared import Param, link_of, literal, read_link, show_notes
 from quiz import session as qs
 
 MAX_SEED = 999_999
@@ -39,42 +38,45 @@ def load_bank() -> quiz.Bank:
 
 # ------------------------------------------------------------------------------------------- settings
 
-def settings_from_url(bank: quiz.Bank) -> tuple[dict, list[str]]:
-    """The quiz described by the URL, with a note for each bad parameter (which falls back to a default)."""
-    notes = []
-    slugs = {qs.topic_slug(t): t for t in bank.topics()}
-    raw_topics = url_param("topics")
-    topics = list(slugs.values())
-    if raw_topics:
-        asked = [s.strip() for s in str(raw_topics).split(",") if s.strip()]
-        known = [t for s, t in slugs.items() if s in asked]  # bank order, whatever the link's order
-        unknown = [s for s in asked if s not in slugs]
-        if unknown:
-            notes.append(f"topics: {literal(', '.join(unknown))} in the link "
-                         f"{'is' if len(unknown) == 1 else 'are'} not a topic of this quiz; "
-                         f"known: {literal(', '.join(slugs))}." + ("" if known else " Using all topics."))
-        topics = known or topics
+def link_table(bank: quiz.Bank, topics: list[str], default_seed: int) -> list[Param]:
+    """The link's parameters besides `topics` (a comma list of topic slugs, read by topics_from_link)."""
     pool = sum(1 for q in bank.questions if q.topic in topics)
-    n, note = parse_int(url_param("n"), min(DEFAULT_N, pool), 1, pool, "n")
-    notes.append(note)
+    return [Param("n", int, min(DEFAULT_N, pool), 1, pool), Param("seed", int, default_seed, 0, MAX_SEED),
+            Param("scheme", str, "partial", choices=qs.SCHEMES)]
+
+
+def topics_from_link(bank: quiz.Bank) -> tuple[list[str], list[str]]:
+    """The topics named by ?topics=gan,vae (all of them when absent), and a note for what was not taken."""
+    slugs = {qs.topic_slug(t): t for t in bank.topics()}
+    given = st.query_params.get_all("topics")
+    if not given:
+        return list(slugs.values()), []
+    notes = [f"{literal('topics')} appears {len(given)} times in the link; only the first is used."] \
+        if len(given) > 1 else []
+    asked = [s.strip() for s in given[0].split(",") if s.strip()]
+    known = [t for s, t in slugs.items() if s in asked]  # bank order, whatever the link's order
+    if len(known) < len(asked) or not asked:
+        notes.append(f"{literal('topics=' + given[0])} in the link names "
+                     f"{'topics this quiz does not have' if asked else 'no topic'}; known: "
+                     f"{plain(', '.join(slugs))}." + ("" if known else " Using all topics."))
+    return known or list(slugs.values()), notes
+
+
+def settings_from_url(bank: quiz.Bank) -> tuple[dict, list[str]]:
+    """The quiz described by the link, with a note for each value not taken (which falls back to a default)."""
+    topics, notes = topics_from_link(bank)
     default_seed = st.session_state.setdefault("rq_default_seed", random.randrange(MAX_SEED + 1))
-    seed, note = parse_int(url_param("seed"), default_seed, 0, MAX_SEED, "seed")
-    notes.append(note)
-    scheme, note = parse_choice(url_param("scheme"), qs.SCHEMES, "partial", "scheme")
-    notes.append(note)
-    return {"topics": topics, "n": n, "seed": seed, "scheme": scheme}, [n for n in notes if n]
+    values, more = read_link(link_table(bank, topics, default_seed), also_known=("topics",))
+    return {"topics": topics, **values}, notes + more
 
 
 def write_url(config: dict, bank: quiz.Bank) -> None:
-    all_topics = config["topics"] == bank.topics()
-    wanted = {"n": str(config["n"]), "seed": str(config["seed"]), "scheme": config["scheme"]}
-    if not all_topics:
-        wanted["topics"] = ",".join(qs.topic_slug(t) for t in config["topics"])
-    elif "topics" in st.query_params:
-        del st.query_params["topics"]
-    for key, value in wanted.items():
-        if st.query_params.get(key) != value:
-            st.query_params[key] = value
+    """Put the quiz into the address bar (every parameter, so a shared link says it all)."""
+    want = link_of(link_table(bank, config["topics"], config["seed"]), config)
+    if config["topics"] != bank.topics():
+        want["topics"] = ",".join(qs.topic_slug(t) for t in config["topics"])
+    if dict(st.query_params) != want:
+        st.query_params.from_dict(want)
 
 
 def new_quiz(config: dict, bank: quiz.Bank) -> dict:
@@ -141,7 +143,7 @@ def ask(q: quiz.Question, state: dict) -> None:
     done = state["submitted"]
     prompt = q.markdown(q.prompt)
     st.markdown(prompt if "\n" in prompt else f"##### {prompt}")
-    st.caption(f"Topic: {literal(q.topic)}")
+    st.caption(f"Topic: {plain(q.topic)}")
     if q.kind == "single":
         st.radio("Pick one answer", order, index=None, key=key, disabled=done,
                  format_func=lambda i: _label(q, order, i))
@@ -180,7 +182,7 @@ def feedback(q: quiz.Question, res: dict, order: list[int], key: str, scheme: st
     if scheme == "cbm":
         st.caption(f"You were {quiz.CERTAINTIES[res['certainty']]}: {qs.marks(res, 'cbm'):+d} marks.")
     if q.kind == "numeric":
-        st.markdown(f"**Answer:** {literal(qs.key_text(q))}; yours: {literal(res['your_answer'] or '(none)')}")
+        st.markdown(f"**Answer:** {plain(qs.key_text(q))}; yours: {plain(res['your_answer'] or '(none)')}")
     else:
         right = ", ".join(_label(q, order, i) for i in order if i in q.correct)
         st.markdown(f"**Right answer{'s' if len(q.correct) > 1 else ''}:** {right}")
@@ -228,7 +230,7 @@ def main() -> None:
     bank = load_bank()
     files_ui(bank)
     if not bank.questions:
-        st.error(f"No questions could be loaded from {literal(quiz.questions_dir())}. Add a question file "
+        st.error(f"No questions could be loaded from {plain(quiz.questions_dir())}. Add a question file "
                  "(see quiz/README.md) or fix the errors above.")
         return
 
@@ -252,7 +254,7 @@ def main() -> None:
 
     cfg = state["config"]
     st.caption(f"Seed **{cfg['seed']}** · {len(state['ids'])} questions · "
-               f"{'all topics' if cfg['topics'] == bank.topics() else literal(', '.join(cfg['topics']))}"
+               f"{'all topics' if cfg['topics'] == bank.topics() else plain(', '.join(cfg['topics']))}"
                " · share this quiz with the link in your address bar")
 
     total = len(state["ids"])

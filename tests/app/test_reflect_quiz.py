@@ -12,6 +12,7 @@ import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 import quiz
+from tests.app.helpers import outside_code_spans, unescape
 
 ROOT = Path(__file__).resolve().parents[2]
 PAGE = str(ROOT / "pages" / "reflect_quiz.py")
@@ -218,15 +219,15 @@ def test_bad_url_parameters_give_a_note_and_a_default(params):
     assert state["config"]["scheme"] in quiz.session.SCHEMES
 
 
-@pytest.mark.parametrize("key", ["topics", "scheme", "seed"])
+@pytest.mark.parametrize("key", ["topics", "scheme", "seed", "n"])
 def test_link_values_are_shown_literally(key):
     raw = "**bold** [x](https://e.x) <b>`$\\frac{1}{2}$`"
     at = start(**{key: raw})
-    notes = [i.value for i in at.info if "link" in i.value or "topic" in i.value]
-    assert notes, "the bad value should be explained"
-    for forming in ("**bold**", "[x](", "<b>", "`$", "$\\frac"):
-        assert forming not in notes[0], (forming, notes[0])  # each character escaped, so nothing forms
-    assert "bold" in notes[0]
+    notes = [i.value for i in at.info if f"{key}=" in unescape(i.value)]
+    assert len(notes) == 1, [i.value for i in at.info]
+    assert f"{key}={raw} in the link" in unescape(notes[0])  # the visitor sees exactly what the link said
+    for forming in ("**bold**", "](", "<b>", "https://", "$\\frac"):
+        assert forming not in unescape(outside_code_spans(notes[0])), (forming, notes[0])  # and nothing forms
 
 
 GOOD = """\
