@@ -179,8 +179,10 @@ def feedback(q: quiz.Question, res: dict, order: list[int], key: str, scheme: st
         st.error("❌ **Not right.**")
     if scheme == "partial" and q.kind != "numeric":
         st.caption(f"Counts as {res['partial']:.2f} with partial credit (the scheme you chose).")
-    if scheme == "cbm":
-        st.caption(f"You were {quiz.CERTAINTIES[res['certainty']]}: {qs.marks(res, 'cbm'):+d} marks.")
+    if scheme == "cbm":  # an answer given under another scheme has no certainty: it counts as "not sure"
+        sure = quiz.CERTAINTIES[res["certainty"] or qs.UNSTATED_CERTAINTY]
+        st.caption(f"You were {sure}{'' if res['certainty'] else ' (no certainty given)'}: "
+                   f"{qs.marks(res, 'cbm'):+d} marks.")
     if q.kind == "numeric":
         st.markdown(f"**Answer:** {plain(qs.key_text(q))}; yours: {plain(res['your_answer'] or '(none)')}")
     else:

@@ -155,6 +155,15 @@ def test_cbm_needs_a_certainty_and_marks_it(bank):
     assert any(c.value == f"You were sure: {'+3' if right else '-6'} marks." for c in at.caption)
 
 
+def test_switching_to_cbm_after_answering_counts_the_answer_as_not_sure(bank):
+    at = start(seed=11, n=2, scheme="exact")
+    q, state = current(at, bank)
+    answer(at, q, state, right=True)
+    at.radio(key="rq-scheme").set_value("cbm").run()  # feedback on screen, no certainty was asked
+    assert not at.exception
+    assert any(c.value == "You were not sure (no certainty given): +1 marks." for c in at.caption)
+
+
 def test_three_schemes_on_the_same_answers(bank):
     """Three answers: right and sure (+3), wrong and sure (-6), right and not sure (+1)."""
     at = start(seed=21, n=3, scheme="cbm")
