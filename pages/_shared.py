@@ -212,21 +212,3 @@ def write_link(table, values: dict) -> None:
     want = link_of(table, values)
     if dict(st.query_params) != want:
         st.query_params.from_dict(want)
-
-
-# ---- kept for pages not yet on a table (each parses through Param, so notes are literal too) ----------
-def parse_int(raw, default: int, lo: int, hi: int, what: str) -> tuple[int, str | None]:
-    return (default, None) if raw is None else Param(what, int, default, lo, hi).parse(str(raw))
-
-
-def parse_float(raw, default: float, lo: float, hi: float, what: str) -> tuple[float, str | None]:
-    return (default, None) if raw is None else Param(what, float, default, lo, hi).parse(str(raw))
-
-
-def parse_choice(raw, choices, default, what: str):
-    return (default, None) if raw is None else Param(what, str, default, choices=tuple(choices)).parse(str(raw))
-
-
-def url_param(key: str):
-    """The raw value of ?key=… (None when absent)."""
-    return st.query_params.get(key)
