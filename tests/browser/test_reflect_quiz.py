@@ -55,6 +55,11 @@ def answer(page, q, state_key, seed, right=True, certainty=None):
            ).to_be_visible(timeout=T)
 
 
+def hide_balloons(page):
+    """Everything right sends balloons up over the results: keep them out of the screenshots."""
+    page.add_style_tag(content='[data-testid="stBalloons"] { display: none; }')
+
+
 def next_question(page, last):
     page.get_by_role("button", name="See my score" if last else "Next question →").click()
 
@@ -79,6 +84,7 @@ def test_take_a_three_question_quiz_and_see_the_score(page, app_url):
     expect(page.locator(".st-key-rq-mastery-chart .main-svg").first).to_be_visible(timeout=T)
     expect(page.get_by_role("button", name="Download results (CSV)")).to_be_visible(timeout=T)
     assert "seed=" + str(seed) in page.url
+    hide_balloons(page)
     screenshot(page, "reflect_quiz_score")
 
 
@@ -137,7 +143,7 @@ def test_cbm_summary_retry_of_the_missed_and_mastery(page, app_url):
         per_topic[q.topic] = per_topic.get(q.topic, 0) + 1
     expect(mastered).to_have_count(len(per_topic), timeout=T)
     assert sorted(int(t) for t in mastered.all_text_contents()) == sorted(per_topic.values())
-    page.add_style_tag(content='[data-testid="stBalloons"] { display: none; }')  # all right: balloons fly
+    hide_balloons(page)
     mastery.scroll_into_view_if_needed()
     screenshot(page, "reflect_quiz_mastery")
 
