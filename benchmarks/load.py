@@ -18,7 +18,7 @@ The thread policy side by side: --policy both (default) runs everything twice, e
 policy (one torch thread per session). Before both, one session opens each page once (models load,
 caches fill), which is not counted.
 
-    python benchmarks/load.py [--sessions 1,8] [--clicks 10] [--policy both|on|off]
+    python benchmarks/load.py [--sessions 1,8] [--clicks 10] [--policy both|on|off] [--server-python PATH]
     python benchmarks/load.py --smoke          # 1 session, 1 click, policy on: does it work?
 
 Run it on an otherwise idle machine: here the browsers share the cores with the server.
@@ -28,6 +28,7 @@ import asyncio
 import base64
 import os
 import statistics
+import sys
 import time
 from collections import defaultdict
 
@@ -246,7 +247,7 @@ async def main_async(args) -> None:
     async with async_playwright() as p:
         browser = await launch_chromium(p)
         for tag, policy in enumerate(args.policies):
-            with running_app(env=server_env(policy)) as server:
+            with running_app(env=server_env(policy), python=args.server_python) as server:
                 print(f"policy {policy}: server pid {server.pid} at {server.url}; warming up…", flush=True)
                 await warm_up(browser, server)
                 runs = {}
@@ -265,6 +266,8 @@ def main():
     parser.add_argument("--clicks", type=int, default=10, help="New face clicks per session")
     parser.add_argument("--policy", choices=["both", "on", "off"], default="both")
     parser.add_argument("--smoke", action="store_true", help="1 session, 1 click, policy on")
+    parser.add_argument("--server-python", default=sys.executable,
+                        help="the server's interpreter, e.g. a venv with requirements-cpu.txt (default: this one)")
     args = parser.parse_args()
     args.sessions = [1] if args.smoke else [int(n) for n in args.sessions.split(",")]
     args.clicks = 1 if args.smoke else args.clicks

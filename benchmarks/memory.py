@@ -7,7 +7,7 @@ Per page it also prints the first paint: from the click on the menu entry to the
 control (button, input, slider, select, link) visible, and to the page's first run finished. The first
 visit of a page includes loading its model, as for the first student after a restart.
 
-    python benchmarks/memory.py [--policy on|off]
+    python benchmarks/memory.py [--policy on|off] [--server-python PATH]
 
 Heaviest actions (a page not listed is opened and left to finish its run):
   pixelcnn_completion  time the naive vs the fast sampler
@@ -18,6 +18,7 @@ Run it on an otherwise idle machine.
 """
 import argparse
 import re
+import sys
 import time
 
 from playwright.sync_api import expect, sync_playwright
@@ -125,9 +126,12 @@ def visit(page, server, title: str, href: str) -> dict:
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--policy", choices=["on", "off"], default="on", help="thread policy (see load.py)")
+    parser.add_argument("--server-python", default=sys.executable,
+                        help="the server's interpreter, e.g. a venv with requirements-cpu.txt (default: this one)")
     args = parser.parse_args()
     rows = []
-    with running_app(env=server_env(args.policy)) as server, sync_playwright() as p:
+    with running_app(env=server_env(args.policy), python=args.server_python) as server, \
+            sync_playwright() as p:
         browser = launch_chromium(p)
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
         page.goto(server.url, wait_until="commit")

@@ -48,14 +48,15 @@ class AppServer:
 
 
 def start_server(app_dir: Path = ROOT, port: int | None = None, env: dict | None = None,
-                 script: str = "app.py") -> AppServer:
+                 script: str = "app.py", python: str = sys.executable) -> AppServer:
     """`python -m streamlit run <script>` in `app_dir` on `port` (a free one by default); returns at once.
 
-    `env` replaces the environment (None: inherit ours). The server's output is discarded, so a
+    `env` replaces the environment (None: inherit ours); `python` may be another environment's
+    interpreter (e.g. one with the hosting requirements). The server's output is discarded, so a
     chatty server can never block on a full pipe."""
     port = port or free_port()
     process = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", script, "--server.port", str(port),
+        [python, "-m", "streamlit", "run", script, "--server.port", str(port),
          "--server.headless", "true", "--browser.gatherUsageStats", "false"],
         cwd=app_dir, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     return AppServer(f"http://127.0.0.1:{port}", process)
@@ -88,9 +89,9 @@ def stop_server(server: AppServer, timeout_s: float = 10) -> None:
 
 
 @contextlib.contextmanager
-def running_app(app_dir: Path = ROOT, env: dict | None = None):
+def running_app(app_dir: Path = ROOT, env: dict | None = None, python: str = sys.executable):
     """A healthy `streamlit run app.py` on a free port for the `with` block; yields an AppServer."""
-    server = start_server(app_dir, env=env)
+    server = start_server(app_dir, env=env, python=python)
     try:
         wait_healthy(server)
         yield server
