@@ -154,7 +154,7 @@ def _fake_utkface(root: Path, n: int = 48):
                 info = tarfile.TarInfo(f"utkface64/{i}.jpg")
                 info.size = len(buf.getvalue())
                 tar.addfile(info, io.BytesIO(buf.getvalue()))
-                rows.append({"index": i, "shard": s, "member": info.name, "age": int(rng.integers(1, 90)),
+                rows.append({"index": i, "shard": f"utkface64_{s:02d}.tar.gz", "member": info.name, "age": int(rng.integers(1, 90)),
                              "gender": int(rng.integers(0, 2)), "race": int(rng.integers(0, 5)),
                              "split": "test" if i % 4 == 0 else "train", "source_sha256": "", "duplicate_source_names": ""})
     with open(faces / "utkface64_index.csv", "w", newline="") as f:
