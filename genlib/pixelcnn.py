@@ -85,7 +85,36 @@ class ResidualBlock(nn.Module):
         return x + self.up(F.relu(self.conv(self.inner(x))))
 
 
-class PixelCNN(nn.Module):
+class AutoregressiveModel(nn.Module):
+    """What the PixelCNN and the PixelRNNs share (ARCHITECTURE.md): logits = model(x) over binary [n,1,28,28]
+    images, the likelihood, and sampling; a subclass gives forward() and fast_complete()."""
+
+    def log_prob(self, x) -> torch.Tensor:
+        """log p(x) in nats, [n]: the sum of the 784 Bernoulli log-likelihoods."""
+        return -bernoulli_nll(self(x), x)
+
+    def probability_map(self, x) -> torch.Tensor:
+        """p(x_i = 1 | x_<i) for every pixel of x, [n,1,28,28]."""
+        return torch.sigmoid(self(x))
+
+    @torch.inference_mode()
+    def complete(self, x, known, seed=None, progress=None, method: str = "fast", paint=None):
+        """Sample the pixels where `known` is False given everything before them; [n,1,28,28] of 0./1.
+
+        x: [n,1,28,28] (values where known is False are ignored); known: bool, broadcastable to x.
+        Same seed -> same completion, for either method. progress(done, total) is called as pixels are
+        sampled (after each row with hidden pixels for the fast sampler, each pixel for the naive one);
+        paint(image [n,1,28,28]) after every row with hidden pixels (for live drawing).
+        """
+        x, known, u, todo = prepare_completion(x, known, seed)
+        if method == "naive":
+            return _complete_naive(self, x, known, u, todo, progress, paint)
+        if method == "fast":
+            return self.fast_complete(x, known, u, todo, progress, paint)
+        raise ValueError(f"method must be 'fast' or 'naive', not {method!r}")
+
+
+class PixelCNN(AutoregressiveModel):
     def __init__(self, channels: int, blocks: int, head: int, hidden: int | None = None):
         super().__init__()
         hidden = hidden or channels // 2
@@ -124,29 +153,8 @@ class PixelCNN(nn.Module):
         """Binary images [n,1,28,28] of 0./1. -> logits of p(x_i = 1 | x_<i), [n,1,28,28]."""
         return self.head(self.trace(x)[-1])
 
-    def log_prob(self, x) -> torch.Tensor:
-        """log p(x) in nats, [n]: the sum of the 784 Bernoulli log-likelihoods."""
-        return -bernoulli_nll(self(x), x)
-
-    def probability_map(self, x) -> torch.Tensor:
-        """p(x_i = 1 | x_<i) for every pixel of x, [n,1,28,28]."""
-        return torch.sigmoid(self(x))
-
-    @torch.inference_mode()
-    def complete(self, x, known, seed=None, progress=None, method: str = "fast", paint=None):
-        """Sample the pixels where `known` is False given everything before them; [n,1,28,28] of 0./1.
-
-        x: [n,1,28,28] (values where known is False are ignored); known: bool, broadcastable to x.
-        Same seed -> same completion, for either method. progress(done, total) is called as pixels are
-        sampled (after each row with hidden pixels for the fast sampler, each pixel for the naive one);
-        paint(image [n,1,28,28]) after every row with hidden pixels (for live drawing).
-        """
-        x, known, u, todo = prepare_completion(x, known, seed)
-        if method == "naive":
-            return _complete_naive(self, x, known, u, todo, progress, paint)
-        if method == "fast":
-            return _complete_fast(self, x, known, u, todo, progress, paint)
-        raise ValueError(f"method must be 'fast' or 'naive', not {method!r}")
+    def fast_complete(self, x, known, u, todo, progress, paint):
+        return _complete_fast(self, x, known, u, todo, progress, paint)
 
 
 def prepare_completion(x, known, seed):

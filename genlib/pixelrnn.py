@@ -34,7 +34,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from genlib.pixelcnn import H, W, MaskedConv2d, _complete_naive, _positions, bernoulli_nll, prepare_completion
+from genlib.pixelcnn import H, W, AutoregressiveModel, MaskedConv2d, _positions
 
 VARIANTS = ("row", "diag")
 DEFAULT_CONFIG = {"variant": "row", "hidden": 32, "layers": 4, "head": 64}
@@ -136,7 +136,7 @@ class DiagonalBiLSTMLayer(nn.Module):
         return self.trace(x)[0]
 
 
-class PixelRNN(nn.Module):
+class PixelRNN(AutoregressiveModel):
     def __init__(self, variant: str = "row", hidden: int = 32, layers: int = 4, head: int = 64):
         super().__init__()
         if variant not in VARIANTS:
@@ -168,25 +168,9 @@ class PixelRNN(nn.Module):
             h = layer(h)
         return self.head(h)
 
-    def log_prob(self, x) -> torch.Tensor:
-        """log p(x) in nats, [n]: the sum of the 784 Bernoulli log-likelihoods."""
-        return -bernoulli_nll(self(x), x)
-
-    def probability_map(self, x) -> torch.Tensor:
-        return torch.sigmoid(self(x))
-
-    @torch.inference_mode()
-    def complete(self, x, known, seed=None, progress=None, method: str = "fast", paint=None):
-        """Sample the pixels where `known` is False given everything before them; [n,1,28,28] of 0./1.
-        Same contract as PixelCNN.complete: same seed -> same pixels, for either method; progress(done, total)
-        as pixels are sampled; paint(image) after every row with hidden pixels."""
-        x, known, u, todo = prepare_completion(x, known, seed)
-        if method == "naive":
-            return _complete_naive(self, x, known, u, todo, progress, paint)
-        if method == "fast":
-            sampler = _RowSampler if self.config["variant"] == "row" else _DiagSampler
-            return sampler(self, x).run(x, known, u, todo, _positions(todo), progress, paint)
-        raise ValueError(f"method must be 'fast' or 'naive', not {method!r}")
+    def fast_complete(self, x, known, u, todo, progress, paint):
+        sampler = _RowSampler if self.config["variant"] == "row" else _DiagSampler
+        return sampler(self, x).run(x, known, u, todo, _positions(todo), progress, paint)
 
 
 def _mat(conv):

@@ -13,6 +13,7 @@ import random
 import streamlit as st
 
 from genlib.zoo import metric
+from pages._gan_quality import quality_ui
 from pages._shared import Param, load_model, read_link, server_lock, show_notes, write_link
 
 MAX_SEED = 2**31 - 1
@@ -239,7 +240,8 @@ def lecture_ui(G):
             "set* slide is the check above: a GAN that copied its data would show near-identical training faces.")
         card = getattr(G, "card", None)
         if metric(card, "fid_utk"):
-            st.json({"FID-UTK": metric(card, "fid_utk"), "memorisation": metric(card, "memorisation")},
+            st.json({"FID-UTK (identity features: blind to sharpness)": metric(card, "fid_utk"),
+                     "memorisation": metric(card, "memorisation")},
                     expanded=False)
         st.caption("Training data: UTKFace (Zhang, Song & Qi, CVPR 2017), non-commercial research and education "
                    "only. The set contains many children; generated faces are not real people.")
@@ -256,14 +258,16 @@ def main():
     show_notes(st.session_state.gan_notes)
     face_ui(G)
     trunc = float(st.session_state.gan_trunc)
-    tab_grid, tab_morph, tab_nn = st.tabs([f"{GRID_SEEDS} more faces", "Morph between two seeds",
-                                           "Nearest training faces"])
+    tab_grid, tab_morph, tab_nn, tab_quality = st.tabs([f"{GRID_SEEDS} more faces", "Morph between two seeds",
+                                                        "Nearest training faces", "How real do they look?"])
     with tab_grid:
         grid_ui(G, trunc)
     with tab_morph:
         morph_ui(G, trunc)
     with tab_nn:
         nearest_ui(G)
+    with tab_quality:
+        quality_ui(G)
     lecture_ui(G)
 
 
