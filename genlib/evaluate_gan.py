@@ -1,8 +1,16 @@
-"""FID-UTK and the memorisation check for the face GAN; writes every number into weights/gan-faces.json.
+"""Quality figures for the face GAN; writes every number into weights/gan-faces.json.
 
     python -m genlib.evaluate_gan [--n 5000] [--threads 1]
 
-FID-UTK: the Frechet distance between Gaussians fitted to `faces-classifier` features (128-D) of two
+The quality ladder (the figure the page shows; genlib/image_quality.py): the Frechet distance to the 1,166
+test faces in the features of `faces-quality`, a network trained to tell real faces from degraded ones, so it
+sees sharpness, noise and compression. It is calibrated on degraded real faces (blur 0.5/1/2 px, JPEG q70/50/30,
+noise 0.02/0.05/0.1; it must grow along each), and the generated faces are placed on it ("between blur 0.5 px
+and blur 1 px"). The same ladder in BRISQUE-style natural-scene statistics (no training at all) is a cross-check.
+Every set on the ladder has as many images as the test split.
+The detector: a fresh small CNN trained on half of the test faces and as many generated faces (truncation 1)
+to tell them apart; its accuracy on the other halves, with a 95% interval (50% = it cannot tell).
+FID-UTK (identity features, kept for what it measures): the Frechet distance between Gaussians fitted to `faces-classifier` features (128-D) of two
 image sets, always against the 1,166 test faces and always with the same number of images on the
 other side (FID is biased by sample size, so only equal-size numbers are comparable):
   generated  n GAN faces (seed 0) per truncation
@@ -86,6 +94,44 @@ def write_grid(G, path, seeds=range(16), truncation=0.8, scale=2):
     print(f"wrote {path}", flush=True)
 
 
+def quality_ladder(test, train, generated: dict, args) -> dict:
+    """The quality ladder in faces-quality features and in NSS statistics, and the detector; see the docstring."""
+    import torch
+
+    import genlib
+    from genlib import image_quality as iq
+
+    n = min(len(test["x"]), args.n)  # every set on the ladder as large as the test split (FD depends on n)
+    test01 = uint8_to_01(test["x"])
+    pick = np.random.default_rng(args.seed).choice(len(train["x"]), size=n, replace=False)
+    sample01 = uint8_to_01(train["x"][pick])
+    gen = {f"truncation_{t:g}": x[:n] for t, x in generated.items()}
+    encoder = genlib.load("faces-quality", weights_dir=args.weights_dir)
+    ladder = iq.ladder_figures(encoder, test01, sample01, gen, seed=args.seed)
+    print("quality ladder", ladder, flush=True)
+
+    ref = iq.nss_features(test01).numpy()
+    nss = {"real_faces": round(iq.frechet_nss(iq.nss_features(sample01).numpy(), ref), 3),
+           "degraded_real_faces": {label: round(iq.frechet_nss(iq.nss_features(
+               iq.degrade(sample01, kind, strength, args.seed)).numpy(), ref), 3) for kind, strength, label in iq.LADDER},
+           "generated": {k: round(iq.frechet_nss(iq.nss_features(x).numpy(), ref), 3) for k, x in gen.items()}}
+    nss["position"] = {k: iq.ladder_position(v, nss["degraded_real_faces"], nss["real_faces"])
+                       for k, v in nss["generated"].items()}
+    print("NSS ladder", nss, flush=True)
+    torch.manual_seed(args.seed)
+    detector = iq.two_sample_test(test01, gen[f"truncation_{max(generated):g}"], seed=args.seed)
+    print("detector", detector, flush=True)
+    return {
+        "quality_ladder": {**ladder, "images_per_set": n, "reference": f"UTKFace test split, {len(test01):,} faces",
+                           "features": f"faces-quality ({encoder.card['sha256'][:12]}), standardised per feature",
+                           "real_faces_are": f"{n:,} random training faces"},
+        "quality_ladder_nss": {**nss, "features": "BRISQUE-style natural-scene statistics of the luminance, 36-D"},
+        "detector": {**detector, "generated": f"truncation {max(generated):g}, seed {args.seed}",
+                     "meaning": "held-out accuracy of a fresh CNN telling real test faces from generated ones; "
+                                "50% = indistinguishable to it"},
+    }
+
+
 def summary(d) -> dict:
     d = np.asarray(d, dtype=np.float64)
     return {"median": round(float(np.median(d)), 4), "p05": round(float(np.percentile(d, 5)), 4),
@@ -111,6 +157,7 @@ def main(argv=None):
     p.add_argument("--data", default=None)
     p.add_argument("--no-write", action="store_true", help="print only, leave the card alone")
     p.add_argument("--prepare", action="store_true", help="only compute and cache the GAN-free reference")
+    p.add_argument("--no-ladder", action="store_true", help="skip the quality ladder and the detector")
     p.add_argument("--grid", default=None, help="also write a 4x4 grid of faces (seeds 0..15, truncation 0.8) here")
     args = p.parse_args(argv)
     command = shlex.join(["python", "-m", "genlib.evaluate_gan", *(sys.argv[1:] if argv is None else argv)])
@@ -156,9 +203,12 @@ def main(argv=None):
         "units": "pixel: L2 over 64x64x3 values in [0,1]; feature: L2 in faces-classifier feature space",
     }
     print("memorisation", memo, flush=True)
+    quality = {} if args.no_ladder else quality_ladder(test, train, gen, args)
     metrics = {
+        **quality,
         "fid_utk": {**fid, "images_per_set": args.n, "reference": f"UTKFace test split, {len(test['x']):,} faces",
-                    "extractor": "faces-classifier (128-D pooled features)",
+                    "extractor": "faces-classifier (128-D pooled features of an age/gender/race classifier: "
+                                 "they see who is in the photo, not its sharpness or texture)",
                     "ceiling": "the same training faces, 4x average-pooled then bilinearly upsampled"},
         "memorisation": memo,
         "measured_with": command,

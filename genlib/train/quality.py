@@ -46,10 +46,7 @@ def main(args):
     opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=1e-4)
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=args.lr, total_steps=max(args.steps, 2))
     g = torch.Generator().manual_seed(args.seed)
-    ck = run.resume()
-    if ck:
-        model.load_state_dict(ck["model"]), opt.load_state_dict(ck["opt"]), sched.load_state_dict(ck["sched"])
-        g.set_state(ck["rng"])
+    run.track(model=model, opt=opt, sched=sched, rng=g)
 
     def train_step():
         idx = torch.randint(0, len(x), (args.batch_size,), generator=g)
@@ -65,12 +62,8 @@ def main(args):
             sched.step()
         return {"loss": loss.item(), "accuracy": (logits.argmax(1) == labels).float().mean().item()}
 
-    def state():
-        return dict(model=model.state_dict(), opt=opt.state_dict(), sched=sched.state_dict(), rng=g.get_state(),
-                    config=cfg)
-
     model.train()
-    run.fit(train_step, state, steps=args.steps, minutes=args.max_minutes)
+    run.fit(train_step, lambda: {"config": cfg}, steps=args.steps, minutes=args.max_minutes)
     model.eval()
     with torch.no_grad():  # held-out: the test faces, degraded with a fixed seed
         xt, yt = random_degradation(x_test[:1000].float() / 255, torch.Generator().manual_seed(1))

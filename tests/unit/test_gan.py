@@ -163,8 +163,8 @@ def _fake_utkface(root: Path, n: int = 48):
         w.writerows(rows)
 
 
-def test_evaluation_writes_fid_and_memorisation_into_the_card(tmp_path, monkeypatch):
-    from genlib import evaluate_gan
+def test_evaluation_writes_ladder_detector_fid_and_memorisation_into_the_card(tmp_path, monkeypatch):
+    from genlib import evaluate_gan, image_quality
     from genlib.train import common
     from genlib.train.__main__ import main as train
 
@@ -174,6 +174,7 @@ def test_evaluation_writes_fid_and_memorisation_into_the_card(tmp_path, monkeypa
     w = tmp_path / "w"
     train(["gan", "--dry-run", "--out-dir", str(w), "--data", str(tmp_path / "data")])
     train(["classifier", "--dry-run", "--out-dir", str(w), "--data", str(tmp_path / "data")])
+    train(["quality", "--dry-run", "--out-dir", str(w), "--data", str(tmp_path / "data")])
     m = evaluate_gan.main(["--weights-dir", str(w), "--data", str(tmp_path / "data"), "--n", "20", "--n-memo", "5"])
     fid = m["fid_utk"]
     for k in ("floor_train_vs_test", "ceiling_blurred_train_vs_test", "generated_vs_test_truncation_1"):
@@ -183,3 +184,7 @@ def test_evaluation_writes_fid_and_memorisation_into_the_card(tmp_path, monkeypa
     card = genlib.card("gan-faces", w)
     assert card["metrics"]["measured_with"].startswith("python -m genlib.evaluate_gan")
     assert card["metrics"]["fid_utk"] == fid
+    ladder = card["metrics"]["quality_ladder"]
+    assert set(ladder["degraded_real_faces"]) == {label for _, _, label in image_quality.LADDER}
+    assert set(ladder["generated"]) == set(ladder["position"]) == {"truncation_1", "truncation_0.8"}
+    assert 0 <= card["metrics"]["detector"]["accuracy"] <= 1
