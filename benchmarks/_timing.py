@@ -24,6 +24,23 @@ def median_ms(fn, repeats: int, warmup: int = 2) -> float:
     return 1000 * statistics.median(times)
 
 
+def timed(fn, repeats: int):
+    """(median seconds, the last result) of `repeats` calls of fn()."""
+    times, out = [], None
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        out = fn()
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times), out
+
+
+def images_per_second(step, batch: int, steps: int, warmup: int = 2) -> float:
+    """Median images/s of `steps` calls of step() (one training step on `batch` images) after `warmup`."""
+    seconds, _ = timed(step, warmup)
+    seconds, _ = timed(step, steps)
+    return batch / seconds
+
+
 def percentile(values, q: float) -> float:
     """The q-th percentile (0..100) by the nearest-rank method: a value that was actually measured."""
     ordered = sorted(values)

@@ -22,9 +22,9 @@ import copy
 import statistics
 import sys
 import time
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+import _timing  # noqa: F401  (puts the project root on sys.path)
+from _timing import timed
 
 import torch  # noqa: E402
 
@@ -43,16 +43,6 @@ def load(short: str):
         print(f"{name}: not installed ({str(e).split('.')[0]}); timing an untrained default-shape model instead")
     model = pixelcnn.build({}) if short == "cnn" else pixelrnn.build({"variant": short, **SHAPES[short]})
     return model.eval().requires_grad_(False), "untrained, default shape", False
-
-
-def timed(fn, repeats: int):
-    """(median seconds, the last result) of `repeats` calls."""
-    times, out = [], None
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        out = fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times), out
 
 
 def training_images_per_second(model, images, steps: int) -> float:

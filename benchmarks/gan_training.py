@@ -3,16 +3,14 @@
     python benchmarks/gan_training.py [--threads 1] [--steps 8] [--batch 64] [--ngf 32]
 
 Times whole training steps (D update, G update, as in genlib/train/gan.py) on random images and prints
-the median images/s of each setting and its ratio to plain float32 (the first 2 steps are warm-up).
+the median images/s of each setting and its ratio to plain float32 (after 2 warm-up steps).
 Run it on an idle machine: a training beside it halves both.
 """
 from __future__ import annotations
 
 import argparse
-import statistics
-import time
 
-import _timing  # noqa: F401  (puts the project root on sys.path)
+import _timing  # puts the project root on sys.path
 import torch
 import torch.nn.functional as F
 
@@ -26,9 +24,8 @@ def images_per_second(ngf: int, bf16: bool, augment: str, steps: int, batch: int
     opt_g = torch.optim.Adam(G.parameters(), 2e-4, betas=(0.5, 0.999))
     opt_d = torch.optim.Adam(D.parameters(), 2e-4, betas=(0.5, 0.999))
     real = torch.rand(batch, 3, 64, 64) * 2 - 1
-    times = []
-    for _ in range(steps):
-        t0 = time.perf_counter()
+
+    def step():
         with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
             fake = G(torch.randn(batch, G.z_dim))
             loss_d = (F.softplus(-D(diff_augment(real, augment))).float().mean()
@@ -41,8 +38,8 @@ def images_per_second(ngf: int, bf16: bool, augment: str, steps: int, batch: int
         opt_g.zero_grad()
         loss_g.backward()
         opt_g.step()
-        times.append(time.perf_counter() - t0)
-    return batch / statistics.median(times[2:])
+
+    return _timing.images_per_second(step, batch, steps - 2)
 
 
 def main(argv=None):

@@ -11,26 +11,16 @@ completion page quotes.
 from __future__ import annotations
 
 import argparse
-import statistics
 import sys
 import time
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+import _timing  # noqa: F401  (puts the project root on sys.path)
+from _timing import timed
 
 import torch  # noqa: E402
 
 import genlib  # noqa: E402
 from genlib import data, pixelcnn  # noqa: E402
-
-
-def timed(fn, repeats):
-    times, out = [], None
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        out = fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times), out
 
 
 def main(argv=None):

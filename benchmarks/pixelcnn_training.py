@@ -8,16 +8,11 @@ images and prints the median images/s of each precision and their ratio (the fir
 from __future__ import annotations
 
 import argparse
-import statistics
-import sys
-import time
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+import _timing  # puts the project root on sys.path
+import torch
 
-import torch  # noqa: E402
-
-from genlib import pixelcnn  # noqa: E402
+from genlib import pixelcnn
 
 SHAPES = [dict(channels=64, blocks=8, head=64, hidden=32), dict(channels=96, blocks=8, head=96, hidden=48),
           dict(channels=128, blocks=8, head=128, hidden=64)]
@@ -28,17 +23,16 @@ def images_per_second(config: dict, bf16: bool, steps: int, batch: int) -> float
     model = pixelcnn.build(config)
     opt = torch.optim.Adam(model.parameters(), 1e-3)
     x = (torch.rand(batch, 1, 28, 28) < 0.2).float()
-    times = []
-    for _ in range(steps):
-        t0 = time.perf_counter()
+
+    def step():
         with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
             logits = model(x)
         loss = pixelcnn.bernoulli_nll(logits, x).mean()
         opt.zero_grad()
         loss.backward()
         opt.step()
-        times.append(time.perf_counter() - t0)
-    return batch / statistics.median(times[2:])
+
+    return _timing.images_per_second(step, batch, steps - 2)
 
 
 def main(argv=None):
