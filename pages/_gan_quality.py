@@ -30,7 +30,7 @@ def quality_ui(G):
     card = getattr(G, "card", None)
     ladder, detector = metric(card, "quality_ladder"), metric(card, "detector")
     if not ladder:
-        st.info("This model's card has no quality ladder yet: run `python -m genlib.evaluate_gan` to measure it.")
+        st.caption("This model's card has no quality ladder yet: `python -m genlib.evaluate_gan` measures it.")
         return
     gen = ladder["generated"]
     best = min(gen, key=gen.get)

@@ -208,7 +208,9 @@ def nearest_ui(G):
         st.caption("The UTKFace data is not on this machine (set `GENLAB_DATA`), so this check is hidden.")
         return
     ss = st.session_state
-    if st.button(f"Search for the face above (seed {ss.gan_seed})"):
+    # a fixed key: with only the label (which holds the seed) a new face would make a new widget, and the
+    # first click after "New face" would be lost
+    if st.button(f"Search for the face above (seed {ss.gan_seed})", key="gan_nearest_search"):
         ss.nearest_of = (int(ss.gan_seed), float(ss.gan_trunc))
     if "nearest_of" not in ss:
         return

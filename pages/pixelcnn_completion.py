@@ -16,7 +16,8 @@ import torch
 from genlib import data, pixelcnn
 from genlib.metrics import bits_per_dim
 from genlib.zoo import metric
-from pages._shared import Param, load_model, read_link, server_lock, shared_store, show_notes, write_link
+from pages._busy import one_at_a_time
+from pages._shared import Param, load_model, read_link, shared_store, show_notes, write_link
 
 MODEL = "pixelcnn-mnist"
 MASK_LABELS = {"bottom": "bottom half", "right": "right half", "box": "a box", "rows": "some rows"}
@@ -132,7 +133,8 @@ def complete_ui(model, x, known, n, seed, paint, setting):
                     output_format="PNG")
         time.sleep(0.05)  # slow enough to see; the sampler itself is fast
 
-    with torch.inference_mode():
+    # one sampler at a time on the server: a queued visitor sees their place, the cores are not split ten ways
+    with one_at_a_time("sampling", "digit sampling"), torch.inference_mode():
         out = model.complete(x.expand(n, -1, -1, -1), known, seed=seed, progress=progress,
                              paint=show_frame if paint else None)
     bar.empty()
@@ -190,21 +192,15 @@ def speed_ui(model, x, known, seed, setting):
     key = (model.card.get("sha256"), *setting, seed)
     timings = shared_store("pixelcnn timings", 32)
     if st.button("Measure naive vs fast on this digit", key="pc_measure") and timings.get(key) is None:
-        lock = server_lock("pixelcnn timing")
-        if not lock.acquire(blocking=False):
-            st.info("Another visitor is timing the samplers right now; try again in a few seconds.", icon="⏳")
-            return
-        try:
-            with st.spinner("Timing the naive sampler (seconds)…"):
+        with one_at_a_time("sampling", "sampler timing"), st.spinner("Timing the naive sampler (seconds)…"):
+            if timings.get(key) is None:  # someone may have timed this setting while we waited
                 t0 = time.perf_counter()
                 naive = model.complete(x, known, seed=seed, method="naive")
                 t_naive = time.perf_counter() - t0
                 t0 = time.perf_counter()
                 fast = model.complete(x, known, seed=seed, method="fast")
                 t_fast = time.perf_counter() - t0
-            timings.put(key, (t_naive, t_fast, bool(torch.equal(naive, fast)), int((~known).sum())))
-        finally:
-            lock.release()
+                timings.put(key, (t_naive, t_fast, bool(torch.equal(naive, fast)), int((~known).sum())))
     if (measured := timings.get(key)) is not None:
         t_naive, t_fast, same, pixels = measured
         c1, c2, c3 = st.columns(3)

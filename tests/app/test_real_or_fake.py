@@ -10,6 +10,7 @@ from streamlit.testing.v1 import AppTest
 
 import genlib
 from genlib import data, gan, pixelcnn, vae, zoo
+from tests.app.helpers import notes_text, outside_code_spans
 
 ROOT = Path(__file__).resolve().parents[2]
 PAGE = str(ROOT / "pages" / "real_or_fake.py")
@@ -150,13 +151,14 @@ def test_bad_link_values_get_a_literal_note_and_defaults(weights):
     hostile = "1](https://evil.example/x) ![t](https://evil.example/p.png) `x`"
     at = ok(run({"seed": hostile, "n": "abc", "images": "<script>alert(1)</script>"}))
     notes = " ".join(i.value for i in at.info)
-    assert "](https" not in notes and "<script>" not in notes and "`x`" not in notes  # escaped: never rendered
-    shown = notes.replace("\\", "")                                                  # ... but shown as typed
+    interpreted = outside_code_spans(notes)                     # what Markdown would render as markup
+    assert "](https" not in interpreted and "<script>" not in interpreted and "`x`" not in interpreted
+    shown = notes_text(at)                                      # ... but shown as typed
     assert "n=abc" in shown and "seed=1](https://evil.example/x)" in shown and "images=<script>" in shown
     assert "Round 1 of 10" in text(at)                          # the default number of rounds
     for n, shown in (("0", "Round 1 of 1"), ("999", "Round 1 of 50")):
         at = ok(run({"seed": "1", "n": n, "images": "digits"}))
-        assert shown in text(at) and f"n={n}" in " ".join(i.value for i in at.info).replace("\\", "")
+        assert shown in text(at) and f"n={n}" in notes_text(at)
 
 
 @pytest.mark.parametrize("value", ["", "-3", "9" * 40, "nan", "inf", "twelve", "x" * 5000, "🎲", "<script>x</script>",
@@ -165,5 +167,5 @@ def test_fuzzed_links_never_break_the_page(weights, value):
     at = ok(run({"seed": value, "n": value, "images": value, "utm_source": "mail"}))
     assert "which one is real?" in text(at)                       # a round is on the page
     notes = " ".join(i.value for i in at.info)
-    assert "utm\\_source" in notes                                 # an unknown key is named, not ignored silently
-    assert "<script>" not in notes and len(notes) < 2000           # escaped, and a long value is cut
+    assert "utm_source" in notes_text(at)                          # an unknown key is named, not ignored silently
+    assert "<script>" not in outside_code_spans(notes) and len(notes) < 2000  # literal, and a long value is cut
