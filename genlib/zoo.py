@@ -222,7 +222,6 @@ def load(name: str, weights_dir: Path | None = None):
     if family not in FAMILIES:
         raise WeightsError(f"Model '{name}': unknown family '{family}' in {card_path.name}.")
 
-    import torch
     from safetensors import SafetensorError
     from safetensors.torch import load as load_safetensors
 
@@ -251,7 +250,6 @@ def save(model, name: str, card_fields: dict, weights_dir: Path | None = None, f
     of writing are filled in here. No metrics: a model not measured yet (NOT_MEASURED). CardError, before
     anything is written, when the card would not be a ModelCard.
     """
-    import torch
     from safetensors.torch import save_file
 
     info = {"metrics": dict(NOT_MEASURED), **card_fields, "name": name,
