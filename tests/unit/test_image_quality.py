@@ -1,5 +1,4 @@
 """The face GAN's quality figures: degradations, the ladder ordering, the two-sample detector."""
-import numpy as np
 import pytest
 import torch
 
