@@ -172,6 +172,15 @@ def prepare_completion(x, known, seed):
     return x, known, torch.rand(x.shape, generator=gen), (~known).any(0)[0]
 
 
+def position_matrix(conv) -> torch.Tensor:
+    """A conv's (masked) weight as the matrix of one output position: [c_out, c_in, *kernel] ->
+    [taps * c_in, c_out], the input patch flattened tap-major (tap, then channel), as the fast samplers
+    read their caches."""
+    w = conv.masked_weight() if isinstance(conv, MaskedConv2d) else conv.weight
+    w = w.reshape(w.shape[0], w.shape[1], -1)                    # [c_out, c_in, taps]
+    return w.permute(0, 2, 1).reshape(w.shape[0], -1).t().contiguous()
+
+
 def _positions(todo):
     return [(r, c) for r, c in todo.nonzero().tolist()]  # nonzero() is raster ordered
 
@@ -202,10 +211,7 @@ def _complete_fast(model, x, known, u, todo, progress, paint):
     states = model.trace(x)  # correct wherever every earlier pixel is already final
     for cache, block, s in zip(inner, model.blocks, states):
         cache[:, 1:, 1:-1] = block.inner(s).permute(0, 2, 3, 1)
-    # Each layer as a matrix on one position's (flattened, channels-last) input patch.
-    def mat(conv):  # [c_out, c_in, kh, kw] -> [kh*kw*c_in, c_out]
-        w = conv.masked_weight() if isinstance(conv, MaskedConv2d) else conv.weight
-        return w.permute(0, 2, 3, 1).reshape(w.shape[0], -1).t().contiguous()
+    mat = position_matrix  # each layer as a matrix on one position's (flattened, channels-last) input patch
     w_in, b_in = mat(model.input), model.input.bias                             # [28, C]
     layers = [(mat(b.down), b.down.bias, mat(b.conv), b.conv.bias, mat(b.up), b.up.bias)
               for b in model.blocks]                                            # [C,hid] [6hid,hid] [hid,C]

@@ -35,6 +35,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from genlib.pixelcnn import H, W, AutoregressiveModel, MaskedConv2d, _positions
+from genlib.pixelcnn import position_matrix as _mat
 
 VARIANTS = ("row", "diag")
 DEFAULT_CONFIG = {"variant": "row", "hidden": 32, "layers": 4, "head": 64}
@@ -173,14 +174,6 @@ class PixelRNN(AutoregressiveModel):
         return sampler(self, x).run(x, known, u, todo, _positions(todo), progress, paint)
 
 
-def _mat(conv):
-    """A conv's weight as the matrix of one output position: [c_out, c_in, *k] -> [c_in * k, c_out] with the
-    input patch flattened tap-major (tap, channel)."""
-    w = conv.masked_weight() if isinstance(conv, MaskedConv2d) else conv.weight
-    w = w.reshape(w.shape[0], w.shape[1], -1)                    # [c_out, c_in, taps]
-    return w.permute(0, 2, 1).reshape(w.shape[0], -1).t().contiguous()
-
-
 class _FastSampler:
     """Shared by both variants: the pixel cache of the 7x7 mask-A input conv, the head, the row loop."""
 
@@ -188,7 +181,7 @@ class _FastSampler:
         self.model, self.n = model, x.shape[0]
         self.pix = torch.zeros(self.n, H + 3, W + 6)                 # zero padding as the masked conv pads
         self.pix[:, 3:, 3:-3] = x[:, 0]
-        self.w_in = model.input.masked_weight().permute(0, 2, 3, 1).reshape(model.input.weight.shape[0], -1).t()
+        self.w_in = _mat(model.input)                                # [28, 2h]: the 4x7 patch
         self.head = (_mat(model.head1), model.head1.bias, _mat(model.head2), model.head2.bias)
 
     def input_at(self, r, c):
