@@ -95,3 +95,12 @@ def test_morph_animation_renders(tiny_weights):
     at.toggle(key="gan_animate").set_value(True).run()
     assert not at.exception
     assert at.slider(key="gan_t").value == pytest.approx(0.5)
+
+
+def test_faces_are_served_as_png(tiny_weights):
+    """PNG from generator to browser: st.image's "auto" format would re-encode an RGB face as JPEG, which
+    smears the fine detail of a 64-px face."""
+    at = run({"seed": "7"})
+    urls = [url for element in at.get("image") for url in element.value]
+    assert len(urls) >= 1 + 16, urls  # the face and the grid
+    assert all(url.endswith(".png") for url in urls), urls
