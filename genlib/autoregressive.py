@@ -81,12 +81,16 @@ def receptive_field(model, images, row: int, col: int) -> ReceptiveField:
 # ---- measured figures ------------------------------------------------------------------------------------
 def figures(card: dict | None) -> dict:
     """The comparison's figures of one model card (None: the model is not installed); absent ones are None.
-    Keys: test_nll_nats, bits_per_dim, eval_images, parameters, the TIMINGS keys, measured_with, benchmark."""
+    Keys: test_nll_nats, bits_per_dim, eval_images, parameters, layers, the TIMINGS keys, measured_with,
+    benchmark. layers: the PixelCNN's gated blocks or the PixelRNN's LSTM layers (the input conv and the 1x1
+    output layers, alike in all three, not counted)."""
     card = card or {}
     bench = card.get(BENCHMARK_KEY) or {}
+    config = card.get("config") or {}
     out = {"test_nll_nats": zoo.metric(card, "test_nll_nats"), "bits_per_dim": zoo.metric(card, "test_bits_per_dim"),
            "eval_images": zoo.metric(card, "eval_images", 0), "measured_with": zoo.metric(card, "measured_with"),
-           "parameters": card.get("parameters"), "benchmark": bench.get("command")}
+           "parameters": card.get("parameters"), "layers": config.get("layers") or config.get("blocks"),
+           "benchmark": bench.get("command")}
     for key in TIMINGS:
         value = bench.get(key)
         out[key] = float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
@@ -95,7 +99,8 @@ def figures(card: dict | None) -> dict:
 
 # the rows of the comparison table: (figures key, title, format)
 TABLE = [("test_nll_nats", "test NLL (nats)", ".2f"), ("eval_images", "NLL measured on (test images)", ","),
-         ("parameters", "parameters", ","), ("train_images_per_s", TIMINGS["train_images_per_s"], ".0f"),
+         ("parameters", "parameters", ","), ("layers", "layers (PixelCNN: gated blocks)", "d"),
+         ("train_images_per_s", TIMINGS["train_images_per_s"], ".0f"),
          *((key, TIMINGS[key], ".3g") for key in ("full_naive_s", "full_fast_s", "bottom_naive_s", "bottom_fast_s"))]
 
 
@@ -165,8 +170,17 @@ def claims(figs: dict) -> list[dict]:
                   f"{_ratio(cnn_train, get(n, 'train_images_per_s'))})" for n in have]
         faster = [cnn_train > get(n, "train_images_per_s") for n in have]
         verdict = "confirmed" if all(faster) else "qualified" if any(faster) else "not confirmed here"
-        rows.append({"claim": LECTURE["cnn_trains_faster"], "measured": ", ".join(parts) + " (bf16 training "
-                     "steps, batch 64).", "verdict": verdict})
+        measured = ", ".join(parts) + " (bf16 training steps, batch 64)"
+        # Whole models of different depths; the claim is about the layer: a masked conv runs all 784 positions
+        # at once, an LSTM layer steps through rows or diagonals.
+        if verdict != "confirmed" and all(get(n, "layers") for n in ("cnn", *have)):
+            per_layer = {n: get(n, "train_images_per_s") * get(n, "layers") for n in ("cnn", *have)}
+            measured += ("; per layer (img/s x layers): " + ", ".join(
+                f"{'PixelCNN' if n == 'cnn' else label(n)} {v:,.0f}" for n, v in per_layer.items()))
+            if all(per_layer["cnn"] > per_layer[n] for n in have):
+                verdict = "qualified"
+                measured += ": layer for layer the PixelCNN trains faster, but these PixelRNNs are shallower"
+        rows.append({"claim": LECTURE["cnn_trains_faster"], "measured": measured + ".", "verdict": verdict})
 
     # 3. PixelCNN generation must still proceed sequentially: still slow (sampling one image costs more
     # than training on ten, naive and cached)

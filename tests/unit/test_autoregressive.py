@@ -120,6 +120,21 @@ def test_claims_qualified_or_not_confirmed(figs, expected):
     assert verdicts(figs) == expected
 
 
+def test_training_claim_is_qualified_layer_for_layer():
+    """Shallower PixelRNNs may train faster per image than a 12-block PixelCNN; per layer the claim holds."""
+    def deep(layers, train, naive, fast, family_key="layers"):
+        return ar.figures(card(train_images_per_s=train, full_naive_s=naive, full_fast_s=fast) | {"config": {family_key: layers}})
+
+    figs = {"cnn": deep(12, 64, 6.5, 0.2, "blocks"), "row": deep(4, 98, 9.0, 0.4), "diag": deep(1, 72, 40.0, 0.8)}
+    trains_faster = ar.claims(figs)[1]
+    assert trains_faster["verdict"] == "qualified"
+    assert "PixelCNN 768, Row LSTM 392, Diagonal BiLSTM 72" in trains_faster["measured"]
+    # a PixelRNN that is faster per layer too leaves the claim not confirmed
+    figs["diag"] = deep(1, 900, 40.0, 0.8)
+    assert ar.claims(figs)[1]["verdict"] == "not confirmed here"
+    assert ar.table(figs)[3]["PixelCNN"] == "12"
+
+
 def test_claim_texts_round_image_counts():
     figs = {"cnn": bench(140, 6.5, 0.05), "row": bench(120, 9.0, 0.4), "diag": bench(20, 40.0, 0.8)}
     still_slow = ar.claims(figs)[2]["measured"]
