@@ -24,7 +24,7 @@ import torch.nn.functional as F
 from torch import nn
 
 # Images decoded at once by log_prob: ~22 MB of decoder activations for vae-mnist-32 (3,200 at once took
-# 173 MB, which was a third of the hosted server's peak, issue 15), and no slower on one thread.
+# 173 MB, the largest single step of the hosted server's peak, issue 15), and no slower on one thread.
 DECODES_PER_CHUNK = 128
 
 
