@@ -176,7 +176,7 @@ def claims(figs: dict) -> list[dict]:
         if verdict != "confirmed" and all(get(n, "layers") for n in ("cnn", *have)):
             per_layer = {n: get(n, "train_images_per_s") * get(n, "layers") for n in ("cnn", *have)}
             measured += ("; per layer (img/s x layers): " + ", ".join(
-                f"{'PixelCNN' if n == 'cnn' else label(n)} {v:,.0f}" for n, v in per_layer.items()))
+                f"{label(n)} {v:,.0f}" for n, v in per_layer.items()))
             if all(per_layer["cnn"] > per_layer[n] for n in have):
                 verdict = "qualified"
                 measured += ": layer for layer the PixelCNN trains faster, but these PixelRNNs are shallower"

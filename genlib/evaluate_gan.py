@@ -10,9 +10,10 @@ and blur 1 px"). The same ladder in BRISQUE-style natural-scene statistics (no t
 Every set on the ladder has as many images as the test split.
 The detector: a fresh small CNN trained on half of the test faces and as many generated faces (truncation 1)
 to tell them apart; its accuracy on the other halves, with a 95% interval (50% = it cannot tell).
-FID-UTK (identity features, kept for what it measures): the Frechet distance between Gaussians fitted to `faces-classifier` features (128-D) of two
-image sets, always against the 1,166 test faces and always with the same number of images on the
-other side (FID is biased by sample size, so only equal-size numbers are comparable):
+FID-UTK (identity features, kept for what it measures): the Frechet distance between Gaussians fitted to
+`faces-classifier` features (128-D) of two image sets, always against the 1,166 test faces and always with
+the same number of images on the other side (FID is biased by sample size, so only equal-size numbers are
+comparable):
   generated  n GAN faces (seed 0) per truncation
   floor      n random *training* faces: the best a model of the data can hope for
   ceiling    the same n training faces heavily blurred (64 -> 16 -> 64 px): clearly not a face photo
@@ -111,10 +112,14 @@ def quality_ladder(test, train, generated: dict, args) -> dict:
     print("quality ladder", ladder, flush=True)
 
     ref = iq.nss_features(test01).numpy()
-    nss = {"real_faces": round(iq.frechet_nss(iq.nss_features(sample01).numpy(), ref), 3),
-           "degraded_real_faces": {label: round(iq.frechet_nss(iq.nss_features(
-               iq.degrade(sample01, kind, strength, args.seed)).numpy(), ref), 3) for kind, strength, label in iq.LADDER},
-           "generated": {k: round(iq.frechet_nss(iq.nss_features(x).numpy(), ref), 3) for k, x in gen.items()}}
+
+    def nss_distance(x01):  # the Frechet distance to the test faces in NSS statistics
+        return round(iq.frechet_nss(iq.nss_features(x01).numpy(), ref), 3)
+
+    nss = {"real_faces": nss_distance(sample01),
+           "degraded_real_faces": {label: nss_distance(iq.degrade(sample01, kind, strength, args.seed))
+                                   for kind, strength, label in iq.LADDER},
+           "generated": {k: nss_distance(x) for k, x in gen.items()}}
     nss["position"] = {k: iq.ladder_position(v, nss["degraded_real_faces"], nss["real_faces"])
                        for k, v in nss["generated"].items()}
     print("NSS ladder", nss, flush=True)

@@ -195,8 +195,8 @@ def morph_ui(G, trunc):
     left, right = st.columns(2)
     with left:
         t = st.slider("From seed A (0) to seed B (1)", 0.0, 1.0, 0.5, step=0.05, key="gan_t")
-        st.image(png_bytes(upscale(G.generate(slerp(z0, z1, t))[0], 256)), caption=f"{seed_a} → {seed_b} at t = {t:g}",
-                 output_format="PNG")
+        st.image(png_bytes(upscale(G.generate(slerp(z0, z1, t))[0], 256)),
+                 caption=f"{seed_a} → {seed_b} at t = {t:g}", output_format="PNG")
     with right:
         if st.toggle("Play as an animation", key="gan_animate"):
             with st.spinner("Rendering the morph…"):

@@ -123,7 +123,8 @@ def test_claims_qualified_or_not_confirmed(figs, expected):
 def test_training_claim_is_qualified_layer_for_layer():
     """Shallower PixelRNNs may train faster per image than a 12-block PixelCNN; per layer the claim holds."""
     def deep(layers, train, naive, fast, family_key="layers"):
-        return ar.figures(card(train_images_per_s=train, full_naive_s=naive, full_fast_s=fast) | {"config": {family_key: layers}})
+        bench = card(train_images_per_s=train, full_naive_s=naive, full_fast_s=fast)
+        return ar.figures(bench | {"config": {family_key: layers}})
 
     figs = {"cnn": deep(12, 64, 6.5, 0.2, "blocks"), "row": deep(4, 98, 9.0, 0.4), "diag": deep(1, 72, 40.0, 0.8)}
     trains_faster = ar.claims(figs)[1]
