@@ -62,6 +62,31 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime
 
 
+def cpu_by_role(server_pid: int) -> dict:
+    """CPU seconds used so far by the app server, by every chromium process (the students' browsers) and
+    by this benchmark itself (this Python process and the Playwright driver it started): who used the
+    cores while the browsers and the server share them."""
+    totals = {"server": 0.0, "browsers": 0.0, "benchmark": 0.0}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            pid, comm = int(entry.name), (entry / "comm").read_text().strip()
+            ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            if pid == server_pid:
+                role = "server"
+            elif "chrom" in comm or "headless" in comm:
+                role = "browsers"
+            elif pid == os.getpid() or (ppid == os.getpid() and comm == "node"):
+                role = "benchmark"
+            else:
+                continue
+            totals[role] += cpu_seconds(pid)
+        except (OSError, ValueError, IndexError):  # a process that ended meanwhile
+            continue
+    return totals
+
+
 def memory_mb(pid: int) -> dict:
     """Resident memory now (rss), the peak so far (hwm, kept by the kernel) in MB, and the thread count."""
     status = dict(line.split(":", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines() if ":" in line)

@@ -9,7 +9,7 @@ browser context each, so one Streamlit session each) doing the same things at th
 Each action phase starts for all sessions together. Per action and N it prints the median and p95
 latency, the N / 1-session ratio, and errors (exception boxes, timeouts, websocket disconnects); per N
 the server's peak resident memory, its CPU seconds per New face click (/proc/<pid>/stat over the click
-phase, all sessions' clicks), and the server's own time per click: from the browser sending the rerun
+phase, all sessions' clicks; and split by who used it: server, browsers, this benchmark), and the server's own time per click: from the browser sending the rerun
 request to the browser receiving the new face's image delta, read from the websocket frames (Chrome
 DevTools Protocol timestamps, so neither the browser's drawing nor this script's delays count).
 
@@ -32,7 +32,7 @@ import sys
 import time
 from collections import defaultdict
 
-from _timing import ROOT, cpu_seconds, memory_mb, percentile, summary  # also puts the root on sys.path
+from _timing import ROOT, cpu_by_role, cpu_seconds, memory_mb, percentile, summary  # also puts the root on sys.path
 from tests.appserver import APP_IDLE, launch_chromium, running_app  # noqa: E402
 
 ACTIONS = ["open GAN page", "New face", "New face (server)", "PixelCNN (8 completions)", "open VAE explorer"]
@@ -174,7 +174,9 @@ async def load_run(browser, server, n: int, clicks: int, tag: int) -> dict:
             await s.settle()  # the rest of the rerun lands before the next click
         s.listening = False
 
+    roles0 = cpu_by_role(server.pid)
     click_cpu = await run_phase(server, sessions, click_new_faces)
+    roles = {role: seconds - roles0[role] for role, seconds in cpu_by_role(server.pid).items()}
     for s in sessions:
         results["New face (server)"] += s.server_ms
 
@@ -189,7 +191,9 @@ async def load_run(browser, server, n: int, clicks: int, tag: int) -> dict:
         for kind, count in s.errors.items():
             errors[kind] += count
         await s.close()
-    return {"results": results, "cpu_per_click": click_cpu / max(1, len(results["New face"])),
+    clicks_done = max(1, len(results["New face"]))
+    return {"results": results, "cpu_per_click": click_cpu / clicks_done,
+            "cpu_per_click_by_role": {role: seconds / clicks_done for role, seconds in roles.items()},
             "errors": dict(errors), "memory": memory_mb(server.pid)}
 
 
@@ -211,6 +215,8 @@ def report(policy: str, runs: dict) -> None:
         errors = ", ".join(f"{v} {k}" for k, v in sorted(r["errors"].items())) or "0 errors"
         print(f"N={n}: {errors}; server peak RSS {r['memory']['hwm']:.0f} MB (now {r['memory']['rss']:.0f} MB, "
               f"{r['memory']['threads']} threads); server CPU per New face click {r['cpu_per_click']:.2f} s")
+        print("  CPU per New face click, by who used it: " + ", ".join(
+            f"{role} {1000 * seconds:.0f} ms" for role, seconds in r["cpu_per_click_by_role"].items()))
         for action in ACTIONS:
             print(f"  {action:26s} {summary(r['results'][action])}")
     if len(ns) > 1:

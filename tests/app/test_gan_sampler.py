@@ -50,7 +50,21 @@ def test_page_draws_a_face_and_new_face_changes_the_seed(tiny_weights):
     assert seeds - {first}
     assert at.query_params["seed"] == str(seed_of(at))
     assert any("discriminator" in m.label.lower() for m in at.metric)
+
+
+def test_hidden_tabs_and_the_closed_lecture_send_nothing(tiny_weights):
+    """Only the open tab runs (the grid, by default); the lecture's text is sent once it is opened."""
+    at = run({"seed": "3"})
+    assert len(at.get("image")) == 2  # the face, and one element holding the 16 grid faces
+    assert "morph_a" in at.session_state and not [w for w in at.number_input if w.key == "morph_a"]
+    assert "128 numbers" not in " ".join(e.value for e in at.markdown)
+    at.session_state["gan_lecture"] = True
+    at.session_state["gan_tab"] = "Morph between two seeds"
+    at.run()
+    assert not at.exception, [e.message for e in at.exception]
     assert "128 numbers" in " ".join(e.value for e in at.markdown)  # read from G.z_dim
+    assert at.number_input(key="morph_a").value == 3
+    assert len(at.get("image")) == 2  # the face and the morph; the grid is not sent now
 
 
 def test_seed_and_truncation_come_from_the_url(tiny_weights):
@@ -90,17 +104,44 @@ def test_missing_weights_show_the_loader_message(tmp_path, monkeypatch):
 
 
 def test_morph_animation_renders(tiny_weights):
-    at = run({"seed": "3"})
+    at = AppTest.from_file(PAGE, default_timeout=60)
+    at.query_params["seed"] = "3"
+    at.session_state["gan_tab"] = "Morph between two seeds"
+    at.run()
     assert at.number_input(key="morph_a").value == 3 and at.number_input(key="morph_b").value == 4
     at.toggle(key="gan_animate").set_value(True).run()
     assert not at.exception
     assert at.slider(key="gan_t").value == pytest.approx(0.5)
 
 
-def test_faces_are_served_as_png(tiny_weights):
-    """PNG from generator to browser: st.image's "auto" format would re-encode an RGB face as JPEG, which
-    smears the fine detail of a 64-px face."""
+def test_faces_are_served_as_encoded_here(tiny_weights, monkeypatch):
+    """Faces go out as this page's own JPEG (quality 95, no chroma subsampling), passed through untouched:
+    st.image given a PIL image or format "auto" would re-encode them at quality 90 with 4:2:0 chroma."""
+    import io
+
+    from PIL import Image, JpegImagePlugin
+    from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
+
+    served = []
+    keep = MemoryMediaFileStorage.load_and_get_id
+
+    def record(self, path_or_data, mimetype, kind, filename=None):
+        served.append((path_or_data, mimetype))
+        return keep(self, path_or_data, mimetype, kind, filename)
+
+    monkeypatch.setattr(MemoryMediaFileStorage, "load_and_get_id", record)
     at = run({"seed": "7"})
-    urls = [url for element in at.get("image") for url in element.value]
-    assert len(urls) >= 1 + 16, urls  # the face and the grid
-    assert all(url.endswith(".png") for url in urls), urls
+    urls = [img.url for element in at.get("image") for img in element.proto.imgs]
+    assert len(urls) == 1 + 16, urls  # the face and the grid
+    faces = [Image.open(io.BytesIO(data)) for data, mimetype in served if mimetype == "image/jpeg"]
+    assert len(faces) == 1 + 16 and len(served) == len(faces), [m for _, m in served]
+    assert {face.size for face in faces} == {(320, 320), (128, 128)}
+    assert all(JpegImagePlugin.get_sampling(face) == 0 for face in faces)  # 4:4:4: ours, not re-encoded
+
+
+def test_the_download_is_a_png_made_on_click(tiny_weights):
+    at = run({"seed": "7"})
+    button = at.get("download_button")[0].proto
+    assert button.label == "⬇️ Download PNG"
+    assert button.deferred_file_id and not button.url  # nothing encoded until someone clicks
+    assert button.ignore_rerun  # and downloading reruns nothing

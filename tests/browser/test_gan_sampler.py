@@ -1,5 +1,7 @@
 """The GAN face sampler in a real browser (shipped weights/gan-faces): a face is drawn, "New face"
-draws another one and updates the link, and a ?seed= link reproduces the same face."""
+draws another one and updates the link, and a ?seed= link reproduces the same face; the download is a
+lossless PNG of that face; a hidden tab's content arrives when its tab is opened."""
+import io
 import re
 from urllib.parse import urljoin
 
@@ -20,7 +22,7 @@ def main_face(page):
     return page.locator(FACES).first
 
 
-def png(page, img) -> bytes:
+def served(page, img) -> bytes:
     """The image file the browser shows, fetched again from the server."""
     return page.request.get(urljoin(page.url, img.get_attribute("src"))).body()
 
@@ -30,8 +32,8 @@ def test_face_is_drawn_new_face_changes_it_and_the_seed_link_reproduces_it(page,
     expect(page.get_by_role("heading", name=re.compile("This face does not exist"))).to_be_visible()
     face = main_face(page)
     first_src = face.get_attribute("src")
-    first = png(page, face)
-    assert first[:8] == b"\x89PNG\r\n\x1a\n"
+    first = served(page, face)
+    assert first[:3] == b"\xff\xd8\xff"  # the page's own JPEG (quality 95, 4:4:4; see the AppTest)
     # the big face plus the 16-face grid (the grid draws after the face)
     page.wait_for_function(f"() => document.querySelectorAll('{FACES}').length >= 17")
     screenshot(page, "gan_sampler")
@@ -40,10 +42,10 @@ def test_face_is_drawn_new_face_changes_it_and_the_seed_link_reproduces_it(page,
     expect(page).not_to_have_url(re.compile(r"seed=123(&|$)"))
     expect(page).to_have_url(re.compile(r"seed=\d+"))
     expect(page.locator(FACES).first).not_to_have_attribute("src", first_src)
-    assert png(page, main_face(page)) != first
+    assert served(page, main_face(page)) != first
 
     page.goto(f"{app_url}/gan_sampler?seed=123&trunc=0.8")  # the shared link, in a fresh session
-    assert png(page, main_face(page)) == first
+    assert served(page, main_face(page)) == first
 
 
 def test_bad_seed_in_the_link_gives_a_note_not_a_traceback(page, app_url):
@@ -51,4 +53,27 @@ def test_bad_seed_in_the_link_gives_a_note_not_a_traceback(page, app_url):
     expect(page.get_by_text("is not a whole number").first).to_be_visible()
     main_face(page)  # the page still draws a face, from a default seed
     wait_for_app(page)
+    expect(page.locator('[data-testid="stException"]')).to_have_count(0)
+
+
+def test_download_is_a_png_of_the_face_and_tabs_fill_when_opened(page, app_url):
+    from PIL import Image
+
+    page.goto(f"{app_url}/gan_sampler?seed=77&trunc=0.8")
+    face = main_face(page)
+    wait_for_app(page)
+    with page.expect_download() as download:
+        page.get_by_role("button", name=re.compile("Download PNG")).click()
+    assert download.value.suggested_filename == "genlab-face-seed77-psi0.8.png"
+    png = Image.open(io.BytesIO(open(download.value.path(), "rb").read()))
+    shown = Image.open(io.BytesIO(served(page, face)))
+    assert png.format == "PNG" and png.size == shown.size == (320, 320)
+    # the same face: the lossless PNG and the shown JPEG differ by a few levels at most
+    diff = [abs(a - b) for a, b in zip(png.convert("RGB").tobytes(), shown.convert("RGB").tobytes())]
+    assert sum(diff) / len(diff) < 2 and max(diff) < 40
+
+    expect(page.get_by_text("From seed A (0) to seed B (1)")).to_have_count(0)  # a closed tab: not sent
+    page.get_by_role("tab", name="Morph between two seeds").click()
+    expect(page.get_by_text("From seed A (0) to seed B (1)")).to_be_visible()
+    expect(page.get_by_text("77 → 78 at t = 0.5")).to_be_visible()
     expect(page.locator('[data-testid="stException"]')).to_have_count(0)
