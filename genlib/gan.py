@@ -21,6 +21,8 @@ import torch
 from torch import nn
 from torch.nn.utils import spectral_norm
 
+from genlib.images import tile
+
 DEFAULT_CONFIG = {"net": "G", "z_dim": 128, "ngf": 32, "ndf": 32}
 
 
@@ -166,8 +168,6 @@ def to_uint8_hwc(images01: torch.Tensor):
 
 def grid(images01: torch.Tensor, nrow: int | None = None, pad: int = 2):
     """[n,3,H,W] in [0,1] -> one uint8 HxWx3 numpy grid (white padding), nrow columns (default: a square).
-    torchvision's make_grid: a single image comes back as it is, without padding."""
-    from torchvision.utils import make_grid
-
+    A single image comes back as it is, without padding."""
     nrow = nrow or int(math.ceil(math.sqrt(len(images01))))
-    return to_uint8_hwc(make_grid(images01, nrow=nrow, padding=pad, pad_value=1.0)[None])[0]
+    return to_uint8_hwc(tile(images01, nrow, pad)[None])[0]

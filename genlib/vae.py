@@ -23,6 +23,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from genlib.images import tile
+
 # Images decoded at once by log_prob: ~22 MB of decoder activations for vae-mnist-32 (3,200 at once took
 # 173 MB, the largest single step of the hosted server's peak, issue 15), and no slower on one thread.
 DECODES_PER_CHUNK = 128
@@ -222,10 +224,8 @@ def to_uint8(x):
 
 def grid_image(x, nrow: int, pad: int = 1):
     """[n,1,h,w] floats in [0,1] -> one numpy uint8 image of nrow columns, white lines between cells
-    (torchvision's make_grid: a single image comes back as it is, without padding)."""
-    from torchvision.utils import make_grid
-
-    return to_uint8(make_grid(x, nrow=nrow, padding=pad, pad_value=1.0)[None, :1])[0]  # make_grid makes it RGB
+    (a single image comes back as it is, without padding)."""
+    return to_uint8(tile(x, nrow, pad)[None])[0]
 
 
 @torch.inference_mode()
