@@ -18,7 +18,13 @@ The thread policy side by side: --policy both (default) runs everything twice, e
 policy (one torch thread per session). Before both, one session opens each page once (models load,
 caches fill), which is not counted.
 
-    python benchmarks/load.py [--sessions 1,8] [--clicks 10] [--policy both|on|off] [--server-python PATH]
+With --baseline it then runs the click phase alone on the smallest Streamlit app with the same click
+(BASELINE_APP: a "New face" button in a fragment that redraws one 320-px JPEG), N = 1 and N = 8: what
+Streamlit and eight browsers on these cores cost before GenLab adds anything, as cold_start.py's
+one-line app is for the cold start.
+
+    python benchmarks/load.py [--sessions 1,8] [--clicks 10] [--policy both|on|off] [--baseline]
+                              [--server-python PATH]
     python benchmarks/load.py --smoke          # 1 session, 1 click, policy on: does it work?
 
 Run it on an otherwise idle machine: here the browsers share the cores with the server.
@@ -29,8 +35,10 @@ import base64
 import os
 import statistics
 import sys
+import tempfile
 import time
 from collections import defaultdict
+from pathlib import Path
 
 from _timing import ROOT, cpu_by_role, cpu_seconds, memory_mb, percentile, summary  # also puts the root on sys.path
 from tests.appserver import APP_IDLE, launch_chromium, running_app  # noqa: E402
@@ -149,11 +157,9 @@ class Session:
         await self.context.close()
 
 
-async def run_phase(server, sessions, work) -> float:
-    """All sessions do `work(session)` at once; returns the server's CPU seconds over the phase."""
-    cpu0 = cpu_seconds(server.pid)
+async def run_phase(sessions, work) -> None:
+    """All sessions do `work(session)` at once."""
     await asyncio.gather(*(work(s) for s in sessions))
-    return cpu_seconds(server.pid) - cpu0
 
 
 async def load_run(browser, server, n: int, clicks: int, tag: int) -> dict:
@@ -163,27 +169,16 @@ async def load_run(browser, server, n: int, clicks: int, tag: int) -> dict:
     seed = lambda s: 10_000 * tag + 100 * n + s.index  # noqa: E731  (fresh work: no cached result helps)
     url = server.url
 
-    await run_phase(server, sessions, lambda s: s.timed(
+    await run_phase(sessions, lambda s: s.timed(
         "open GAN page", results, s.goto_until(f"{url}/gan_sampler?seed={seed(s)}", FACE_DRAWN)))
     await asyncio.gather(*(s.settle() for s in sessions))
 
-    async def click_new_faces(s):
-        s.listening = True
-        for _ in range(clicks):
-            await s.timed("New face", results, s.page.evaluate(CLICK_NEW_FACE, [FACES, ACTION_TIMEOUT_MS]))
-            await s.settle()  # the rest of the rerun lands before the next click
-        s.listening = False
+    roles = await new_face_phase(server, sessions, clicks, results)
 
-    roles0 = cpu_by_role(server.pid)
-    click_cpu = await run_phase(server, sessions, click_new_faces)
-    roles = {role: seconds - roles0[role] for role, seconds in cpu_by_role(server.pid).items()}
-    for s in sessions:
-        results["New face (server)"] += s.server_ms
-
-    await run_phase(server, sessions, lambda s: s.timed(
+    await run_phase(sessions, lambda s: s.timed(
         "PixelCNN (8 completions)", results,
         s.goto_until(f"{url}/pixelcnn_completion?digit={seed(s) % 1000}&n=8&seed={seed(s)}", text="completion 8")))
-    await run_phase(server, sessions, lambda s: s.timed(
+    await run_phase(sessions, lambda s: s.timed(
         "open VAE explorer", results, s.goto_until(f"{url}/vae_explorer?seed={seed(s)}", APP_IDLE)))
 
     errors = defaultdict(int)
@@ -191,10 +186,79 @@ async def load_run(browser, server, n: int, clicks: int, tag: int) -> dict:
         for kind, count in s.errors.items():
             errors[kind] += count
         await s.close()
+    return {"results": results, **per_click(roles, results), "errors": dict(errors), "memory": memory_mb(server.pid)}
+
+
+async def new_face_phase(server, sessions, clicks: int, results: dict) -> dict:
+    """Every session clicks "New face" `clicks` times, all at once; CPU seconds per role over the phase."""
+    async def click_new_faces(s):
+        s.listening = True
+        for _ in range(clicks):
+            await s.timed("New face", results, s.page.evaluate(CLICK_NEW_FACE, [FACES, ACTION_TIMEOUT_MS]))
+            await s.settle()  # the rest of the rerun lands before the next click
+        s.listening = False
+
+    before = cpu_by_role(server.pid)
+    await asyncio.gather(*(click_new_faces(s) for s in sessions))
+    for s in sessions:
+        results["New face (server)"] += s.server_ms
+    return {role: seconds - before[role] for role, seconds in cpu_by_role(server.pid).items()}
+
+
+def per_click(roles: dict, results: dict) -> dict:
     clicks_done = max(1, len(results["New face"]))
-    return {"results": results, "cpu_per_click": click_cpu / clicks_done,
-            "cpu_per_click_by_role": {role: seconds / clicks_done for role, seconds in roles.items()},
-            "errors": dict(errors), "memory": memory_mb(server.pid)}
+    return {"cpu_per_click": roles["server"] / clicks_done,
+            "cpu_per_click_by_role": {role: seconds / clicks_done for role, seconds in roles.items()}}
+
+
+# The floor, as cold_start.py has one: the smallest Streamlit app with the same click, a "New face" button
+# in a fragment that redraws one 320-px JPEG. What it shows at N = 8 is Streamlit's and the browsers' share.
+BASELINE_APP = """import io
+import random
+
+import numpy as np
+import streamlit as st
+from PIL import Image
+
+
+def new_face():
+    st.session_state.seed = random.randint(0, 99_999)
+
+
+@st.fragment
+def face():
+    st.button("New face", on_click=new_face)
+    rng = np.random.default_rng(st.session_state.setdefault("seed", 0))
+    noise = Image.fromarray(rng.integers(0, 256, (64, 64, 3), dtype=np.uint8)).resize((320, 320), Image.LANCZOS)
+    buf = io.BytesIO()
+    noise.save(buf, format="JPEG", quality=95, subsampling=0)
+    st.image(buf.getvalue(), width=320, output_format="JPEG")
+
+
+face()
+"""
+
+
+def baseline_app(folder: Path) -> Path:
+    (folder / ".streamlit").mkdir()
+    (folder / ".streamlit" / "config.toml").write_text((ROOT / ".streamlit" / "config.toml").read_text())
+    (folder / "app.py").write_text(BASELINE_APP)
+    return folder
+
+
+async def baseline_run(browser, server, n: int, clicks: int) -> dict:
+    """N sessions of the baseline app clicking "New face" together, as in load_run."""
+    results = defaultdict(list)
+    sessions = [await Session(i).open(browser) for i in range(n)]
+    await asyncio.gather(*(s.goto_until(server.url + "/", FACE_DRAWN) for s in sessions))
+    await asyncio.gather(*(s.settle() for s in sessions))
+    roles = await new_face_phase(server, sessions, clicks, results)
+    errors = defaultdict(int)
+    for s in sessions:
+        for kind, count in s.errors.items():
+            errors[kind] += count
+        await s.close()
+    return {"results": results, **per_click(roles, results), "errors": dict(errors), "memory": memory_mb(server.pid)}
 
 
 async def warm_up(browser, server):
@@ -207,8 +271,8 @@ async def warm_up(browser, server):
     await s.close()
 
 
-def report(policy: str, runs: dict) -> None:
-    print(f"\n== thread policy {policy}: {POLICIES[policy]}")
+def report(title: str, runs: dict) -> None:
+    print(f"\n== {title}")
     ns = sorted(runs)
     for n in ns:
         r = runs[n]
@@ -218,7 +282,8 @@ def report(policy: str, runs: dict) -> None:
         print("  CPU per New face click, by who used it: " + ", ".join(
             f"{role} {1000 * seconds:.0f} ms" for role, seconds in r["cpu_per_click_by_role"].items()))
         for action in ACTIONS:
-            print(f"  {action:26s} {summary(r['results'][action])}")
+            if r["results"][action] or action in ("New face", "New face (server)"):
+                print(f"  {action:26s} {summary(r['results'][action])}")
     if len(ns) > 1:
         lo, hi = runs[ns[0]]["results"], runs[ns[-1]]["results"]
         print(f"ratio N={ns[-1]} / N={ns[0]} (medians):")
@@ -260,8 +325,14 @@ async def main_async(args) -> None:
                 for n in args.sessions:
                     print(f"policy {policy}: {n} session(s) at once…", flush=True)
                     runs[n] = await load_run(browser, server, n, args.clicks, tag + 1)
-                report(policy, runs)
+                report(f"thread policy {policy}: {POLICIES[policy]}", runs)
                 all_runs[policy] = runs
+        if args.baseline:
+            with tempfile.TemporaryDirectory() as folder:
+                app = baseline_app(Path(folder))
+                with running_app(app, env=server_env("on"), python=args.server_python) as server:
+                    runs = {n: await baseline_run(browser, server, n, args.clicks) for n in args.sessions}
+                report("baseline: the smallest Streamlit app with the same click (BASELINE_APP)", runs)
         await browser.close()
     side_by_side(all_runs)
 
@@ -272,6 +343,8 @@ def main():
     parser.add_argument("--clicks", type=int, default=10, help="New face clicks per session")
     parser.add_argument("--policy", choices=["both", "on", "off"], default="both")
     parser.add_argument("--smoke", action="store_true", help="1 session, 1 click, policy on")
+    parser.add_argument("--baseline", action="store_true",
+                        help="also run the click phase on the smallest Streamlit app with the same click")
     parser.add_argument("--server-python", default=sys.executable,
                         help="the server's interpreter, e.g. a venv with requirements-cpu.txt (default: this one)")
     args = parser.parse_args()

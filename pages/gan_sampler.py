@@ -140,9 +140,17 @@ def new_face():
 
 @st.fragment
 def face_ui(G):
-    """The controls, the face and D's opinion of it: what "New face" and the seed box rerun."""
+    """The face, the controls and D's opinion of it: what "New face" and the seed box rerun."""
     ss = st.session_state
+    seed, trunc = int(ss.gan_seed), float(ss.gan_trunc)  # the widgets below hold these keys
+    if trunc != ss.shown_trunc:  # ψ changes every face on the page, so the whole page reruns
+        ss.shown_trunc = trunc
+        st.rerun(scope="app")
+    write_link(LINK, {"seed": seed, "trunc": trunc})
     left, right = st.columns([3, 2], gap="large")
+    with left:  # the face is sent first: it is what the click was for
+        st.image(face_jpeg(G, model_id(G), seed, trunc, BIG_PX), width=BIG_PX, output_format="JPEG",
+                 caption=f"seed {seed}, ψ = {trunc:g}: this face does not exist")
     with right:
         st.button("🎲 New face", on_click=new_face, type="primary", width="stretch")
         st.number_input("Seed (share it, or type one to get its face back)", min_value=0, max_value=MAX_SEED,
@@ -150,15 +158,8 @@ def face_ui(G):
         st.slider("Truncation ψ", 0.1, 1.0, step=0.05, key="gan_trunc")
         st.caption("Truncation scales the random input z toward its average: lower ψ gives cleaner, more "
                    "typical faces, ψ = 1 the full variety (and more failures).")
-    seed, trunc = int(ss.gan_seed), float(ss.gan_trunc)
-    write_link(LINK, {"seed": seed, "trunc": trunc})
-    if trunc != ss.shown_trunc:  # ψ changes every face on the page, so the whole page reruns
-        ss.shown_trunc = trunc
-        st.rerun(scope="app")
+    face = faces(G, [seed], trunc)
     with left:
-        st.image(face_jpeg(G, model_id(G), seed, trunc, BIG_PX), width=BIG_PX, output_format="JPEG",
-                 caption=f"seed {seed}, ψ = {trunc:g}: this face does not exist")
-        face = faces(G, [seed], trunc)
         # The PNG is made only when someone downloads it, and the download reruns nothing.
         st.download_button("⬇️ Download PNG", lambda: png_bytes(upscale(face[0])), on_click="ignore",
                            file_name=f"genlab-face-seed{seed}-psi{trunc:g}.png", mime="image/png")
@@ -283,17 +284,16 @@ def main():
     show_notes(st.session_state.gan_notes)
     face_ui(G)
     trunc = float(st.session_state.gan_trunc)
-    # Only the open tab runs and is sent (on_change="rerun"): the browser re-renders a page's whole element
-    # tree on every delta, so three hidden tabs of faces and charts made each "New face" click cost the
-    # browser ~50 ms more CPU (issue 15: eight students on two cores).
-    tab_uis = {f"{GRID_SEEDS} more faces": lambda: grid_ui(G, trunc),
-               "Morph between two seeds": lambda: morph_ui(G, trunc),
-               "Nearest training faces": lambda: nearest_ui(G),
-               "How real do they look?": lambda: quality_ui(G)}
-    for tab, show in zip(st.tabs(list(tab_uis), key="gan_tab", on_change="rerun"), tab_uis.values()):
-        if tab.open:
-            with tab:
-                show()
+    # Nothing below the face is computed or sent until a student picks it: the browser re-renders the page's
+    # whole element tree on every delta, so a default-open tab of 16 faces made every "New face" click cost
+    # each browser ~40 ms more CPU (eight students on two cores, issue 15).
+    more = {f"{GRID_SEEDS} more faces": lambda: grid_ui(G, trunc),
+            "Morph between two seeds": lambda: morph_ui(G, trunc),
+            "Nearest training faces": lambda: nearest_ui(G),
+            "How real do they look?": lambda: quality_ui(G)}
+    choice = st.segmented_control("More with this GAN", list(more), key="gan_more")
+    if choice:
+        more[choice]()
     lecture_ui(G)
 
 

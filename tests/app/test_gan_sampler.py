@@ -52,19 +52,22 @@ def test_page_draws_a_face_and_new_face_changes_the_seed(tiny_weights):
     assert any("discriminator" in m.label.lower() for m in at.metric)
 
 
-def test_hidden_tabs_and_the_closed_lecture_send_nothing(tiny_weights):
-    """Only the open tab runs (the grid, by default); the lecture's text is sent once it is opened."""
+def test_nothing_below_the_face_is_sent_until_picked(tiny_weights):
+    """By default only the face is drawn; a picked section (here the morph) and an opened lecture are sent."""
     at = run({"seed": "3"})
-    assert len(at.get("image")) == 2  # the face, and one element holding the 16 grid faces
+    assert len(at.get("image")) == 1  # the face
     assert "morph_a" in at.session_state and not [w for w in at.number_input if w.key == "morph_a"]
     assert "128 numbers" not in " ".join(e.value for e in at.markdown)
     at.session_state["gan_lecture"] = True
-    at.session_state["gan_tab"] = "Morph between two seeds"
+    at.session_state["gan_more"] = "Morph between two seeds"
     at.run()
     assert not at.exception, [e.message for e in at.exception]
     assert "128 numbers" in " ".join(e.value for e in at.markdown)  # read from G.z_dim
     assert at.number_input(key="morph_a").value == 3
-    assert len(at.get("image")) == 2  # the face and the morph; the grid is not sent now
+    assert len(at.get("image")) == 2  # the face and the morph
+    at.session_state["gan_more"] = "16 more faces"
+    at.run()
+    assert [len(element.proto.imgs) for element in at.get("image")] == [1, 16]  # one element, 16 faces
 
 
 def test_seed_and_truncation_come_from_the_url(tiny_weights):
@@ -106,7 +109,7 @@ def test_missing_weights_show_the_loader_message(tmp_path, monkeypatch):
 def test_morph_animation_renders(tiny_weights):
     at = AppTest.from_file(PAGE, default_timeout=60)
     at.query_params["seed"] = "3"
-    at.session_state["gan_tab"] = "Morph between two seeds"
+    at.session_state["gan_more"] = "Morph between two seeds"
     at.run()
     assert at.number_input(key="morph_a").value == 3 and at.number_input(key="morph_b").value == 4
     at.toggle(key="gan_animate").set_value(True).run()
@@ -130,7 +133,10 @@ def test_faces_are_served_as_encoded_here(tiny_weights, monkeypatch):
         return keep(self, path_or_data, mimetype, kind, filename)
 
     monkeypatch.setattr(MemoryMediaFileStorage, "load_and_get_id", record)
-    at = run({"seed": "7"})
+    at = AppTest.from_file(PAGE, default_timeout=60)
+    at.query_params["seed"] = "7"
+    at.session_state["gan_more"] = "16 more faces"
+    at.run()
     urls = [img.url for element in at.get("image") for img in element.proto.imgs]
     assert len(urls) == 1 + 16, urls  # the face and the grid
     faces = [Image.open(io.BytesIO(data)) for data, mimetype in served if mimetype == "image/jpeg"]

@@ -1,6 +1,6 @@
 """The GAN face sampler in a real browser (shipped weights/gan-faces): a face is drawn, "New face"
 draws another one and updates the link, and a ?seed= link reproduces the same face; the download is a
-lossless PNG of that face; a hidden tab's content arrives when its tab is opened."""
+lossless PNG of that face; a section below the face arrives when it is picked."""
 import io
 import re
 from urllib.parse import urljoin
@@ -34,8 +34,8 @@ def test_face_is_drawn_new_face_changes_it_and_the_seed_link_reproduces_it(page,
     first_src = face.get_attribute("src")
     first = served(page, face)
     assert first[:3] == b"\xff\xd8\xff"  # the page's own JPEG (quality 95, 4:4:4; see the AppTest)
-    # the big face plus the 16-face grid (the grid draws after the face)
-    page.wait_for_function(f"() => document.querySelectorAll('{FACES}').length >= 17")
+    page.get_by_role("radio", name="16 more faces").click()  # sections below the face open on demand
+    page.wait_for_function(f"() => document.querySelectorAll('{FACES}').length >= 17")  # face + 16
     screenshot(page, "gan_sampler")
 
     page.get_by_role("button", name=re.compile("New face")).click()
@@ -56,7 +56,7 @@ def test_bad_seed_in_the_link_gives_a_note_not_a_traceback(page, app_url):
     expect(page.locator('[data-testid="stException"]')).to_have_count(0)
 
 
-def test_download_is_a_png_of_the_face_and_tabs_fill_when_opened(page, app_url):
+def test_download_is_a_png_of_the_face_and_sections_fill_when_picked(page, app_url):
     from PIL import Image
 
     page.goto(f"{app_url}/gan_sampler?seed=77&trunc=0.8")
@@ -72,8 +72,8 @@ def test_download_is_a_png_of_the_face_and_tabs_fill_when_opened(page, app_url):
     diff = [abs(a - b) for a, b in zip(png.convert("RGB").tobytes(), shown.convert("RGB").tobytes())]
     assert sum(diff) / len(diff) < 2 and max(diff) < 40
 
-    expect(page.get_by_text("From seed A (0) to seed B (1)")).to_have_count(0)  # a closed tab: not sent
-    page.get_by_role("tab", name="Morph between two seeds").click()
+    expect(page.get_by_text("From seed A (0) to seed B (1)")).to_have_count(0)  # not picked: not sent
+    page.get_by_role("radio", name="Morph between two seeds").click()
     expect(page.get_by_text("From seed A (0) to seed B (1)")).to_be_visible()
     expect(page.get_by_text("77 → 78 at t = 0.5")).to_be_visible()
     expect(page.locator('[data-testid="stException"]')).to_have_count(0)
