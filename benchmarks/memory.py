@@ -69,7 +69,8 @@ def gan_sampler(page):
     click_button(page, "New face")
     expect(face).not_to_have_attribute("src", before, timeout=T)  # the new face's run has landed
     wait_for_app(page, T)
-    page.get_by_role("tab", name="Nearest training faces").click(timeout=T)
+    page.get_by_role("radio", name="Nearest training faces").click(timeout=T)  # "More with this GAN"
+    wait_for_app(page, T)
     search = page.get_by_role("button", name=re.compile("Search for the face above"))
     if search.count() == 0:
         return "no face data here: search skipped"
