@@ -9,9 +9,10 @@ browser context each, so one Streamlit session each) doing the same things at th
 Each action phase starts for all sessions together. Per action and N it prints the median and p95
 latency, the N / 1-session ratio, and errors (exception boxes, timeouts, websocket disconnects); per N
 the server's peak resident memory, its CPU seconds per New face click (/proc/<pid>/stat over the click
-phase, all sessions' clicks; and split by who used it: server, browsers, this benchmark), and the server's own time per click: from the browser sending the rerun
-request to the browser receiving the new face's image delta, read from the websocket frames (Chrome
-DevTools Protocol timestamps, so neither the browser's drawing nor this script's delays count).
+phase, all sessions' clicks), the same split by who used it (server, browsers, this benchmark), and the
+server's own time per click: from the browser sending the rerun request to the browser receiving the new
+face's image delta, read from the websocket frames (Chrome DevTools Protocol timestamps, so neither the
+browser's drawing nor this script's delays count).
 
 The thread policy side by side: --policy both (default) runs everything twice, each on a fresh server:
 "off" = torch's default threads (GENLAB_TORCH_THREADS=0, no OMP/MKL variables), "on" = app.py's
@@ -40,7 +41,7 @@ import time
 from collections import defaultdict
 from pathlib import Path
 
-from _timing import ROOT, cpu_by_role, cpu_seconds, memory_mb, percentile, summary  # also puts the root on sys.path
+from _timing import ROOT, cpu_by_role, memory_mb, percentile, summary  # also puts the root on sys.path
 from tests.appserver import APP_IDLE, launch_chromium, running_app  # noqa: E402
 
 ACTIONS = ["open GAN page", "New face", "New face (server)", "PixelCNN (8 completions)", "open VAE explorer"]

@@ -2,8 +2,9 @@
 
 Thin UI: genlib.gan makes the faces; this page reads widgets / the link (?seed=, ?trunc=) and draws. The
 face, the 16-face grid, the morph and the nearest-face search are separate fragments: "New face" reruns
-the face (and the discriminator's opinion of it), nothing else. Faces are cached per (model, seed, ψ)
-for every visitor, so a face someone has seen costs no generator work again.
+the face (and the discriminator's opinion of it), nothing else. The sections below the face run only once
+a student picks one. Faces are cached per (model, seed, ψ) for every visitor, so a face someone has seen
+costs no generator work again.
 """
 from __future__ import annotations
 
@@ -182,7 +183,7 @@ def grid_ui(G, trunc):
     seeds = tuple((start + i) % (MAX_SEED + 1) for i in range(GRID_SEEDS))
     st.button(f"🎲 The next {GRID_SEEDS} seeds", on_click=next_grid)
     # One image element holding all 16 faces (they wrap as the width allows): the browser re-renders the
-    # page's element tree on every "New face" click, and 16 separate images in 8 columns cost it ~3x more.
+    # page's element tree on every "New face" click, and 16 images in 8 columns cost it ~30 ms more each time.
     st.image([face_jpeg(G, model_id(G), s, trunc, 128) for s in seeds], caption=[f"seed {s}" for s in seeds],
              width=128, output_format="JPEG")
 
