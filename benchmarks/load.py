@@ -182,12 +182,7 @@ async def load_run(browser, server, n: int, clicks: int, tag: int) -> dict:
     await run_phase(sessions, lambda s: s.timed(
         "open VAE explorer", results, s.goto_until(f"{url}/vae_explorer?seed={seed(s)}", APP_IDLE)))
 
-    errors = defaultdict(int)
-    for s in sessions:
-        for kind, count in s.errors.items():
-            errors[kind] += count
-        await s.close()
-    return {"results": results, **per_click(roles, results), "errors": dict(errors), "memory": memory_mb(server.pid)}
+    return await finish(server, sessions, results, roles)
 
 
 async def new_face_phase(server, sessions, clicks: int, results: dict) -> dict:
@@ -206,10 +201,17 @@ async def new_face_phase(server, sessions, clicks: int, results: dict) -> dict:
     return {role: seconds - before[role] for role, seconds in cpu_by_role(server.pid).items()}
 
 
-def per_click(roles: dict, results: dict) -> dict:
+async def finish(server, sessions, results: dict, roles: dict) -> dict:
+    """Close the sessions; one N's figures: latencies, CPU per click (server, and by role), errors, memory."""
+    errors = defaultdict(int)
+    for s in sessions:
+        for kind, count in s.errors.items():
+            errors[kind] += count
+        await s.close()
     clicks_done = max(1, len(results["New face"]))
-    return {"cpu_per_click": roles["server"] / clicks_done,
-            "cpu_per_click_by_role": {role: seconds / clicks_done for role, seconds in roles.items()}}
+    return {"results": results, "cpu_per_click": roles["server"] / clicks_done,
+            "cpu_per_click_by_role": {role: seconds / clicks_done for role, seconds in roles.items()},
+            "errors": dict(errors), "memory": memory_mb(server.pid)}
 
 
 # The floor, as cold_start.py has one: the smallest Streamlit app with the same click, a "New face" button
@@ -254,12 +256,7 @@ async def baseline_run(browser, server, n: int, clicks: int) -> dict:
     await asyncio.gather(*(s.goto_until(server.url + "/", FACE_DRAWN) for s in sessions))
     await asyncio.gather(*(s.settle() for s in sessions))
     roles = await new_face_phase(server, sessions, clicks, results)
-    errors = defaultdict(int)
-    for s in sessions:
-        for kind, count in s.errors.items():
-            errors[kind] += count
-        await s.close()
-    return {"results": results, **per_click(roles, results), "errors": dict(errors), "memory": memory_mb(server.pid)}
+    return await finish(server, sessions, results, roles)
 
 
 async def warm_up(browser, server):
