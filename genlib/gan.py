@@ -21,7 +21,7 @@ import torch
 from torch import nn
 from torch.nn.utils import spectral_norm
 
-from genlib.images import tile
+from genlib.images import tile, to_uint8_hwc
 
 DEFAULT_CONFIG = {"net": "G", "z_dim": 128, "ngf": 32, "ndf": 32}
 
@@ -159,11 +159,6 @@ def recompute_batchnorm_stats(G: Generator, batches: int = 64, batch_size: int =
         m.momentum = 0.1
     G.train(was_training)
     return G
-
-
-def to_uint8_hwc(images01: torch.Tensor):
-    """[n,3,H,W] floats in [0,1] -> numpy [n,H,W,3] uint8 (for PIL / Streamlit)."""
-    return (images01.clamp(0, 1) * 255 + 0.5).to(torch.uint8).permute(0, 2, 3, 1).cpu().numpy()
 
 
 def grid(images01: torch.Tensor, nrow: int | None = None, pad: int = 2):

@@ -142,7 +142,7 @@ def sample_digits(model, count: int, seed: int, progress=None) -> np.ndarray:
 def sample_faces(generator, count: int, seed: int) -> np.ndarray:
     """`count` faces from the GAN, uint8 [count,64,64,3]; truncation 1.0, i.e. the GAN's own distribution
     (truncation makes nicer faces, but then the game would test a curated generator)."""
-    from genlib.gan import to_uint8_hwc
+    from genlib.images import to_uint8_hwc
 
     return to_uint8_hwc(generator.sample(count, seed=seed, truncation=1.0))
 

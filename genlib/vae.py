@@ -29,7 +29,6 @@ from genlib.images import tile
 # 173 MB, the largest single step of the hosted server's peak, issue 15), and no slower on one thread.
 DECODES_PER_CHUNK = 128
 
-
 DEFAULT_CONFIG = {"kind": "vae", "z_dim": 2, "enc_ch": 16, "dec_ch": 16, "hidden": 256, "dec_stages": 1}
 LOG_2PI = math.log(2 * math.pi)
 

@@ -32,3 +32,22 @@ def test_grid_helpers_do_not_import_torchvision():
             "assert 'torchvision' not in sys.modules, 'torchvision was imported'\n")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
+
+
+def test_upscale_and_the_encoders():
+    import io
+
+    from PIL import Image, JpegImagePlugin
+
+    from genlib.images import gif_bytes, jpeg_bytes, png_bytes, to_uint8_hwc, upscale
+
+    face = torch.rand(3, 64, 64)
+    big = upscale(face, 320)
+    assert big.size == (320, 320) and big.mode == "RGB"
+    png = Image.open(io.BytesIO(png_bytes(big)))
+    assert png.format == "PNG" and png.tobytes() == big.tobytes()  # lossless
+    jpeg = Image.open(io.BytesIO(jpeg_bytes(big)))
+    assert jpeg.format == "JPEG" and JpegImagePlugin.get_sampling(jpeg) == 0  # 4:4:4, not Streamlit's 4:2:0
+    gif = Image.open(io.BytesIO(gif_bytes([big, upscale(1 - face, 320), big])))
+    assert gif.format == "GIF" and gif.n_frames == 3
+    assert to_uint8_hwc(torch.tensor([0.0, 0.5, 1.0]).view(1, 3, 1, 1)).tolist() == [[[[0, 128, 255]]]]
