@@ -56,10 +56,18 @@ def summary(values) -> str:
     return f"median {statistics.median(values):7.0f} ms, p95 {percentile(values, 95):7.0f} ms (n={len(values)})"
 
 
+def _stat_fields(pid: int) -> list[str]:
+    """/proc/<pid>/stat after the command name: [state, ppid, ...]."""
+    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+
+
+def _cpu_of(fields: list[str]) -> float:
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime
+
+
 def cpu_seconds(pid: int) -> float:
     """User + system CPU seconds the process has used so far (all its threads)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime
+    return _cpu_of(_stat_fields(pid))
 
 
 def cpu_by_role(server_pid: int) -> dict:
@@ -72,7 +80,8 @@ def cpu_by_role(server_pid: int) -> dict:
             continue
         try:
             pid, comm = int(entry.name), (entry / "comm").read_text().strip()
-            ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            fields = _stat_fields(pid)
+            ppid = int(fields[1])
             if pid == server_pid:
                 role = "server"
             elif "chrom" in comm or "headless" in comm:
@@ -81,10 +90,19 @@ def cpu_by_role(server_pid: int) -> dict:
                 role = "benchmark"
             else:
                 continue
-            totals[role] += cpu_seconds(pid)
+            totals[role] += _cpu_of(fields)
         except (OSError, ValueError, IndexError):  # a process that ended meanwhile
             continue
     return totals
+
+
+def scratch_app(folder: Path, source: str) -> Path:
+    """A one-file Streamlit app (app.py = source) with GenLab's config in folder: the floors the benchmarks
+    compare GenLab against."""
+    (folder / ".streamlit").mkdir()
+    (folder / ".streamlit" / "config.toml").write_text((ROOT / ".streamlit" / "config.toml").read_text())
+    (folder / "app.py").write_text(source)
+    return folder
 
 
 def memory_mb(pid: int) -> dict:

@@ -41,7 +41,7 @@ import time
 from collections import defaultdict
 from pathlib import Path
 
-from _timing import ROOT, cpu_by_role, memory_mb, percentile, summary  # also puts the root on sys.path
+from _timing import ROOT, cpu_by_role, memory_mb, percentile, scratch_app, summary  # also puts the root on sys.path
 from tests.appserver import APP_IDLE, launch_chromium, running_app  # noqa: E402
 
 ACTIONS = ["open GAN page", "New face", "New face (server)", "PixelCNN (8 completions)", "open VAE explorer"]
@@ -242,13 +242,6 @@ face()
 """
 
 
-def baseline_app(folder: Path) -> Path:
-    (folder / ".streamlit").mkdir()
-    (folder / ".streamlit" / "config.toml").write_text((ROOT / ".streamlit" / "config.toml").read_text())
-    (folder / "app.py").write_text(BASELINE_APP)
-    return folder
-
-
 async def baseline_run(browser, server, n: int, clicks: int) -> dict:
     """N sessions of the baseline app clicking "New face" together, as in load_run."""
     results = defaultdict(list)
@@ -327,7 +320,7 @@ async def main_async(args) -> None:
                 all_runs[policy] = runs
         if args.baseline:
             with tempfile.TemporaryDirectory() as folder:
-                app = baseline_app(Path(folder))
+                app = scratch_app(Path(folder), BASELINE_APP)
                 with running_app(app, env=server_env("on"), python=args.server_python) as server:
                     runs = {n: await baseline_run(browser, server, n, args.clicks) for n in args.sessions}
                 report("baseline: the smallest Streamlit app with the same click (BASELINE_APP)", runs)
