@@ -23,13 +23,18 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from genlib import discretized
 from genlib.images import tile
 
 # Images decoded at once by log_prob: ~22 MB of decoder activations for vae-mnist-32 (3,200 at once took
 # 173 MB, the largest single step of the hosted server's peak, issue 15), and no slower on one thread.
 DECODES_PER_CHUNK = 128
 
-DEFAULT_CONFIG = {"kind": "vae", "z_dim": 2, "enc_ch": 16, "dec_ch": 16, "hidden": 256, "dec_stages": 1}
+DEFAULT_CONFIG = {"kind": "vae", "z_dim": 2, "enc_ch": 16, "dec_ch": 16, "hidden": 256, "dec_stages": 1,
+                  "likelihood": "bernoulli"}
+# p(x|z) per pixel: "bernoulli" on binary images, or "logistic" (discretized logistic, genlib/discretized.py) on
+# 8-bit grey levels 0..255, where the decoder gives each pixel a mean and a log-scale.
+OUTPUTS = {"bernoulli": 1, "logistic": 2}
 LOG_2PI = math.log(2 * math.pi)
 
 
@@ -55,7 +60,7 @@ class Decoder(nn.Module):
     per second than a plain conv, and estimating log p(x) decodes 10,000 x 1,000 latents.
     """
 
-    def __init__(self, ch: int, hidden: int, z_dim: int, stages: int = 1):
+    def __init__(self, ch: int, hidden: int, z_dim: int, stages: int = 1, outputs: int = 1):
         super().__init__()
         self.ch = ch
         self.fc = nn.Sequential(
@@ -65,8 +70,8 @@ class Decoder(nn.Module):
         if stages == 1:
             self.conv = nn.Sequential(
                 nn.Conv2d(2 * ch, 2 * ch, 3, 1, 1), nn.SiLU(),  # [n, 2ch, 7, 7]
-                nn.Conv2d(2 * ch, 16, 3, 1, 1),                 # [n, 16, 7, 7]: one 4x4 block of pixels per cell
-                nn.PixelShuffle(4),                             # [n, 1, 28, 28] Bernoulli logits
+                nn.Conv2d(2 * ch, 16 * outputs, 3, 1, 1),       # [n, 16 o, 7, 7]: one 4x4 block of pixels per cell
+                nn.PixelShuffle(4),                             # [n, o, 28, 28]: logits (o = 1) or mean, log-scale
             )
         else:
             self.conv = nn.Sequential(
@@ -74,8 +79,8 @@ class Decoder(nn.Module):
                 nn.Conv2d(2 * ch, 4 * ch, 3, 1, 1),             # [n, 4ch, 7, 7]
                 nn.PixelShuffle(2), nn.SiLU(),                  # [n, ch, 14, 14]
                 nn.Conv2d(ch, ch, 3, 1, 1), nn.SiLU(),          # [n, ch, 14, 14]
-                nn.Conv2d(ch, 4, 3, 1, 1),                      # [n, 4, 14, 14]: one 2x2 block per cell
-                nn.PixelShuffle(2),                             # [n, 1, 28, 28] Bernoulli logits
+                nn.Conv2d(ch, 4 * outputs, 3, 1, 1),            # [n, 4 o, 14, 14]: one 2x2 block per cell
+                nn.PixelShuffle(2),                             # [n, o, 28, 28]: logits (o = 1) or mean, log-scale
             )
 
     def forward(self, z):
@@ -87,6 +92,12 @@ def bernoulli_log_lik(logits, x):
     return -F.binary_cross_entropy_with_logits(logits, x, reduction="none").flatten(1).sum(1)
 
 
+def logistic_params(out):
+    """The decoder's two maps [n,2,28,28] -> (mean, log-scale) [n,1,28,28] in grey-level units 0..255."""
+    mean = 127.5 + 127.5 * out[:, :1]
+    return mean, (out[:, 1:] + 2.0).clamp(min=-5.0)  # scale >= e^-5 grey levels; starts near e^2
+
+
 def gaussian_kl(mu, logvar):
     """KL(N(mu, exp(logvar)) || N(0, I)) in closed form, summed over z: [n]; never negative."""
     return 0.5 * (mu.pow(2) + logvar.exp() - 1 - logvar).sum(1)
@@ -95,14 +106,16 @@ def gaussian_kl(mu, logvar):
 class VAE(nn.Module):
     is_vae = True
 
-    def __init__(self, z_dim=2, enc_ch=16, dec_ch=16, hidden=256, dec_stages=1):
+    def __init__(self, z_dim=2, enc_ch=16, dec_ch=16, hidden=256, dec_stages=1, likelihood="bernoulli"):
         super().__init__()
-        self.z_dim = z_dim
+        self.z_dim, self.likelihood = z_dim, likelihood
         self.encoder = Encoder(enc_ch, hidden, 2 * z_dim)
-        self.decoder = Decoder(dec_ch, hidden, z_dim, dec_stages)
+        self.decoder = Decoder(dec_ch, hidden, z_dim, dec_stages, OUTPUTS[likelihood])
 
     def encode(self, x):
-        """[n,1,28,28] -> (mu, logvar), each [n, z_dim]."""
+        """[n,1,28,28] -> (mu, logvar), each [n, z_dim]. x: binary images, or grey levels 0..255 for "logistic"."""
+        if self.likelihood == "logistic":
+            x = x / 255
         mu, logvar = self.encoder(x).chunk(2, dim=1)
         return mu, logvar.clamp(-12, 8)  # clamp: keeps exp(logvar) finite early in training
 
@@ -110,15 +123,25 @@ class VAE(nn.Module):
         return self.decoder(z)
 
     def decode(self, z):
-        """[n, z_dim] -> [n,1,28,28] Bernoulli means (pixel probabilities)."""
-        return torch.sigmoid(self.decoder(z))
+        """[n, z_dim] -> [n,1,28,28] in [0,1]: Bernoulli means (pixel probabilities), or the logistics' means / 255."""
+        out = self.decoder(z)
+        if self.likelihood == "logistic":
+            return (logistic_params(out)[0] / 255).clamp(0, 1)
+        return torch.sigmoid(out)
+
+    def log_lik(self, out, x):
+        """log p(x|z) summed over pixels, [n], from the decoder's output for z."""
+        if self.likelihood == "logistic":
+            mean, log_scale = logistic_params(out)
+            return discretized.log_prob(x, mean, log_scale).flatten(1).sum(1)
+        return bernoulli_log_lik(out, x)
 
     def elbo_terms(self, x_bin, generator=None):
         """(reconstruction E_q[log p(x|z)] with one sample of z, KL(q||p)) in nats, each [n]."""
         mu, logvar = self.encode(x_bin)
         eps = torch.randn(mu.shape, generator=generator, dtype=mu.dtype)
         z = mu + (0.5 * logvar).exp() * eps  # reparameterisation: gradients flow through mu and logvar
-        return bernoulli_log_lik(self.decoder(z), x_bin), gaussian_kl(mu, logvar)
+        return self.log_lik(self.decoder(z), x_bin), gaussian_kl(mu, logvar)
 
     def elbo(self, x_bin, generator=None):
         """The evidence lower bound in nats, [n] (one sample of z per image)."""
@@ -134,7 +157,7 @@ class VAE(nn.Module):
         log_q = -0.5 * (eps.pow(2) + logvar + LOG_2PI).sum(-1)               # [k, n]
         log_pz = -0.5 * (z.pow(2) + LOG_2PI).sum(-1)                         # [k, n]
         x_rep = x_bin.expand(k, *x_bin.shape).reshape(k * n, *x_bin.shape[1:])
-        log_px = bernoulli_log_lik(self.decoder(z.reshape(k * n, -1)), x_rep).view(k, n)
+        log_px = self.log_lik(self.decoder(z.reshape(k * n, -1)), x_rep).view(k, n)
         return log_px + log_pz - log_q
 
     def iwae_bound(self, x_bin, k, generator=None):
@@ -193,9 +216,11 @@ class AutoEncoder(nn.Module):
 
 def build(config: dict | None = None) -> nn.Module:
     cfg = {**DEFAULT_CONFIG, **(config or {})}
-    cls = {"vae": VAE, "ae": AutoEncoder}[cfg["kind"]]
-    return cls(z_dim=cfg["z_dim"], enc_ch=cfg["enc_ch"], dec_ch=cfg["dec_ch"], hidden=cfg["hidden"],
-               dec_stages=cfg["dec_stages"])
+    shape = dict(z_dim=cfg["z_dim"], enc_ch=cfg["enc_ch"], dec_ch=cfg["dec_ch"], hidden=cfg["hidden"],
+                 dec_stages=cfg["dec_stages"])
+    if cfg["kind"] == "ae":
+        return AutoEncoder(**shape)
+    return VAE(**shape, likelihood=cfg["likelihood"])
 
 
 def manifold_z(n: int = 20, eps: float = 0.05):

@@ -29,6 +29,7 @@ FAMILIES = {
     "pixelrnn": "genlib.pixelrnn",
     "classifier": "genlib.classifier",
     "quality": "genlib.image_quality",
+    "flow": "genlib.flow",
 }
 
 # How each shipped model is (re)made; quoted when its weights are missing.
@@ -43,6 +44,7 @@ TRAIN_COMMANDS = {
     "pixelrnn-row-mnist": "python -m genlib.train pixelrnn --variant row",
     "pixelrnn-diag-mnist": "python -m genlib.train pixelrnn --variant diag",
     "faces-quality": "python -m genlib.train quality",
+    "flow-mnist8": "python -m genlib.train flow",
 }
 
 

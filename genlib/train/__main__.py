@@ -9,6 +9,7 @@ FAMILIES = {
     "vae": "VAEs and the plain autoencoder (MNIST / Fashion-MNIST)",
     "pixelcnn": "the PixelCNN on binarized MNIST -> weights/pixelcnn-mnist",
     "pixelrnn": "a PixelRNN (--variant row|diag) on binarized MNIST -> weights/pixelrnn-<variant>-mnist",
+    "flow": "the reversible (Glow-style) flow on 8-bit MNIST -> weights/flow-mnist8",
 }
 
 

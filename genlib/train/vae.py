@@ -23,6 +23,10 @@ NAMES = {
     # The quality model: a two-stage decoder (7x7 -> 14x14 -> 28x28) and 96 epochs (docs/notes/issue-6.md).
     "vae-mnist-32": dict(dataset="mnist", kind="vae", z_dim=32, enc_ch=16, dec_ch=16, hidden=256, dec_stages=2,
                          steps=45000, kl_warmup=2000),
+    # The 8-bit model of the four-family table (pages/flow.py): the quality model's shape, with a discretized
+    # logistic per pixel on the grey levels 0..255 instead of a Bernoulli on binarized pixels.
+    "vae-mnist8": dict(dataset="mnist", kind="vae", z_dim=32, enc_ch=16, dec_ch=16, hidden=256, dec_stages=2,
+                       likelihood="logistic", steps=20000, kl_warmup=2000),
 }
 FALLBACK = NAMES["vae-mnist"]  # for a new name that is not in the table
 LICENCES = {
@@ -44,6 +48,8 @@ def add_arguments(p):
     p.add_argument("--enc-ch", type=int, default=None)
     p.add_argument("--dec-ch", type=int, default=None)
     p.add_argument("--hidden", type=int, default=None)
+    p.add_argument("--likelihood", choices=["bernoulli", "logistic"], default=None,
+                   help="p(x|z): bernoulli on binarized pixels, or logistic (discretized) on 8-bit grey levels")
     p.add_argument("--dec-stages", type=int, choices=[1, 2], default=None,
                    help="decoder upsampling: 1 (7x7 -> 28x28) or 2 (7x7 -> 14x14 -> 28x28)")
     p.add_argument("--lr", type=float, default=1e-3, help="Adam; decays to 0 on a cosine over --steps")
@@ -64,7 +70,9 @@ def settings(args) -> dict:
     s = dict(NAMES.get(args.name, FALLBACK))
     s.setdefault("kl_warmup", 0)
     s.setdefault("dec_stages", 1)
-    for key in ("dataset", "kind", "z_dim", "enc_ch", "dec_ch", "hidden", "dec_stages", "steps", "kl_warmup"):
+    s.setdefault("likelihood", "bernoulli")
+    for key in ("dataset", "kind", "z_dim", "enc_ch", "dec_ch", "hidden", "dec_stages", "likelihood", "steps",
+                "kl_warmup"):
         if getattr(args, key) is not None:
             s[key] = getattr(args, key)
     return s
@@ -81,11 +89,17 @@ def train_images(args, dataset: str):
     return torch.from_numpy(x).float()[:, None] / 255
 
 
-def test_set(args, dataset: str):
-    """The standard binarized test set (ARCHITECTURE.md); binarized demo images for a dry run without the data."""
+def test_set(args, dataset: str, likelihood: str = "bernoulli"):
+    """The standard binarized test set (ARCHITECTURE.md), or for "logistic" the 8-bit test images (grey levels
+    0..255 as floats); the demo images for a dry run without the data."""
     import torch
 
     from genlib import data
+
+    if likelihood == "logistic":
+        x = real_or_synthetic(args, lambda: data.load_npz(dataset, args.data)["x_test"],
+                              lambda: data.demo_images(dataset)[0][:16], keep=16)
+        return torch.as_tensor(x).float()[:, None]
 
     def demo():
         x = torch.from_numpy(data.demo_images(dataset)[0][:16]).float()[:, None] / 255
@@ -170,18 +184,19 @@ def evaluate(model, x_test, k: int, seed: int = 0, n_logp=None, jobs: int = 1) -
     return out
 
 
-SET = "binarized once with torch.bernoulli(x/255, generator=torch.Generator().manual_seed(0))"
+SET = {"bernoulli": "binarized once with torch.bernoulli(x/255, generator=torch.Generator().manual_seed(0))",
+       "logistic": "8-bit grey levels 0..255 as they are (discrete likelihood: no dequantization needed)"}
 
 
-def metrics_card(m: dict, dataset: str, command: str, threads: int, z_dim: int) -> dict:
+def metrics_card(m: dict, dataset: str, command: str, threads: int, z_dim: int, likelihood: str = "bernoulli") -> dict:
     m = dict(m)
-    m["eval_set"] = f"{dataset} test set ({m['eval_images']} images), {SET}"
+    m["eval_set"] = f"{dataset} test set ({m['eval_images']} images), {SET[likelihood]}"
     if "test_nll_images" in m and m["test_nll_images"] < m["eval_images"]:
         m["eval_set_nll"] = (f"log p(x) on every {m['eval_images'] // m['test_nll_images']}-th image of that set "
                              f"({m['test_nll_images']} images); the ELBO terms on all {m['eval_images']}")
     m["measured_with"] = command
     m["threads"] = threads
-    if dataset == "mnist" and "test_nll_nats" in m:
+    if dataset == "mnist" and "test_nll_nats" in m and likelihood == "bernoulli":
         m["published_test_nll_nats"] = PUBLISHED
         m["published_note"] = ("Burda et al. report k=5000 with MLP nets and a 50-D latent, on dynamically "
                                "binarized MNIST: the same convention, another binarization sample."
@@ -197,8 +212,9 @@ def measure(args, weights_dir, model=None) -> dict:
     model = model or zoo.load(args.name, weights_dir)
     dataset = model.card["dataset"]["id"]
     k = min(args.eval_k, 8) if args.dry_run else args.eval_k
-    m = evaluate(model, test_set(args, dataset), k, args.seed, args.eval_n, args.eval_jobs)
-    m = metrics_card(m, dataset, command_string(args), args.threads, model.z_dim)
+    likelihood = getattr(model, "likelihood", "bernoulli")
+    m = evaluate(model, test_set(args, dataset, likelihood), k, args.seed, args.eval_n, args.eval_jobs)
+    m = metrics_card(m, dataset, command_string(args), args.threads, model.z_dim, likelihood)
     print(m, flush=True)
     return zoo.update_card(args.name, weights_dir, merge=False, metrics=m)
 
@@ -216,6 +232,9 @@ def main(args):
     if args.dry_run:
         s["kl_warmup"] = min(s["kl_warmup"], 2)
     config = {k: s[k] for k in ("kind", "z_dim", "enc_ch", "dec_ch", "hidden", "dec_stages")}
+    eight_bit = s["likelihood"] == "logistic"
+    if eight_bit:
+        config["likelihood"] = "logistic"
     g = torch.Generator().manual_seed(args.seed)  # drives batches and binarization: a run is repeatable
     x_train = train_images(args, s["dataset"])
     model = build(config)
@@ -226,7 +245,8 @@ def main(args):
     batches = shuffled_batches(x_train, args.batch_size, g)
 
     def train_step():
-        x = torch.bernoulli(next(batches), generator=g)  # dynamic binarization
+        x = next(batches)
+        x = (x * 255).round() if eight_bit else torch.bernoulli(x, generator=g)  # grey levels, or dynamic binarization
         beta = min(1.0, (run.step + 1) / s["kl_warmup"]) if s["kl_warmup"] else 1.0
         if s["kind"] == "ae":
             rec, kl = model.reconstruction(x), torch.zeros(len(x))
@@ -249,7 +269,8 @@ def main(args):
         "epochs": round(run.step * args.batch_size / len(x_train), 2),
         "training": {"objective": "reconstruction (BCE)" if s["kind"] == "ae" else
                      (f"IWAE bound, k={args.iw_k}" if args.iw_k > 1 else "ELBO"),
-                     "binarization": "dynamic (fresh Bernoulli sample per batch)",
+                     "binarization": "none: 8-bit grey levels, discretized logistic p(x|z)" if eight_bit
+                     else "dynamic (fresh Bernoulli sample per batch)",
                      "optimizer": f"Adam lr {args.lr}, cosine decay to 0", "kl_warmup_steps": s["kl_warmup"]},
     }, run.out_dir)
     print(f"saved {args.name}: {card['parameters']} parameters, {run.elapsed:.0f} s", flush=True)
