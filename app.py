@@ -40,7 +40,7 @@ def menu():
         for p in [home, *demos]:
             st.page_link(p)
         st.divider()
-        st.caption("A hands-on lab for the lecture on generative models (PixelCNN, VAE, GAN). "
+        st.caption("A hands-on lab for the lecture on generative models (PixelCNN, flow, VAE, GAN). "
                    "Every model was trained by this project on CPU.")
 
 

@@ -296,3 +296,30 @@ def bits_per_dim(log_prob_nats) -> torch.Tensor:
 
 def build(config: dict | None = None) -> Flow:
     return Flow(**{**DEFAULT_CONFIG, **(config or {})})
+
+
+# ---- helpers for the flow page (pure tensors; the page only draws) ---------------------------------------
+def code_images(z) -> list[torch.Tensor]:
+    """One code [1, 784] as images in [0, 1] for display, one per scale: z1's 2 maps of 14x14 side by side
+    ([1,1,14,28]) and z2's 8 maps of 7x7 in two rows of four ([1,1,14,28]); 0 is mid grey, +-3 white/black."""
+    z1, z2 = (p[0] for p in z_parts(z))
+    shown = lambda t: (t / 6 + 0.5).clamp(0, 1)  # noqa: E731
+    return [shown(torch.cat(list(z1), 1))[None, None],
+            shown(torch.cat([torch.cat(list(z2[:4]), 1), torch.cat(list(z2[4:]), 1)], 0))[None, None]]
+
+
+def probes(digit, clothing, seed: int = 0) -> dict[str, torch.Tensor]:
+    """Images to score against a digit model, each [1,1,28,28] of grey levels: the digit itself, the digit
+    upside down, a Fashion-MNIST item, uniform noise and a blank (all-black) image."""
+    digit, clothing = as_levels(digit), as_levels(clothing)
+    noise = torch.randint(0, BINS, (1, 1, H, W), generator=torch.Generator().manual_seed(seed)).float()
+    return {"this digit": digit, "upside down": digit.flip(2, 3), "a clothing item (Fashion-MNIST)": clothing,
+            "uniform noise": noise, "blank (all black)": torch.zeros(1, 1, H, W)}
+
+
+def interpolate_codes(model: Flow, a, b, steps: int = 10) -> torch.Tensor:
+    """Images along the straight line between the exact codes of a and b: [steps,1,28,28] grey levels
+    (the two ends are a and b themselves)."""
+    za, zb = model.encode(a), model.encode(b)
+    t = torch.linspace(0, 1, steps)[:, None]
+    return model.decode((1 - t) * za + t * zb)

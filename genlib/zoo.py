@@ -45,6 +45,7 @@ TRAIN_COMMANDS = {
     "pixelrnn-diag-mnist": "python -m genlib.train pixelrnn --variant diag",
     "faces-quality": "python -m genlib.train quality",
     "flow-mnist8": "python -m genlib.train flow",
+    "vae-mnist8": "python -m genlib.train vae --name vae-mnist8",
 }
 
 

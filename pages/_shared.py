@@ -37,14 +37,18 @@ def _load_cached(name: str):
     return genlib.load(name)
 
 
-def load_model(name: str):
-    """The model, or None after showing why it could not be loaded (and how to make it)."""
+def load_model(name: str, optional: bool = False):
+    """The model, or None after showing why it could not be loaded (and how to make it): an error box, or for
+    an `optional` model (a comparison the page can do without) a caption."""
     import genlib
 
     try:
         return _load_cached(name)
     except genlib.WeightsError as e:
-        st.error(f"**Model `{name}` is unavailable.** {e}", icon="⚠️")
+        if optional:
+            st.caption(f"Model `{name}` is unavailable, so its comparison is left out: {e}")
+        else:
+            st.error(f"**Model `{name}` is unavailable.** {e}", icon="⚠️")
         return None
 
 

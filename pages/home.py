@@ -15,16 +15,17 @@ digraph {
   explicit [label="Explicit density\\ndefine and solve for p_model(x)"];
   implicit [label="Implicit density\\nonly learn to sample from p_model(x)"];
   tractable [label="Tractable density\\nPixelRNN / PixelCNN", fillcolor="#dcfce7"];
+  flow [label="Tractable density, invertible\\nFlow (reversible: RealNVP, Glow)", fillcolor="#cffafe"];
   approx [label="Approximate density\\nVariational autoencoder (VAE)", fillcolor="#fef9c3"];
   direct [label="Direct sampling\\nGenerative adversarial network (GAN)", fillcolor="#fee2e2"];
   ml -> sup; ml -> unsup; unsup -> gen;
   gen -> explicit; gen -> implicit;
-  explicit -> tractable; explicit -> approx; implicit -> direct;
+  explicit -> tractable; explicit -> flow; explicit -> approx; implicit -> direct;
 }
 """
 
 st.title("GenLab: a hands-on lab for generative models")
-st.write("Use the three model families of the lecture (PixelCNN, VAE and GAN) on real data, "
+st.write("Use the four model families of the lecture (PixelCNN, flow, VAE and GAN) on real data, "
          "then check yourself with the Reflect quiz. Every model here was trained by this project on CPU.")
 
 left, right = st.columns([3, 2])
@@ -38,7 +39,9 @@ with right:
         "- A **generative model** learns a distribution $p_{model}(x)$ close to $p_{data}(x)$, "
         "so it can make new samples.\n"
         "- **Explicit density**: the model writes $p(x)$ down. PixelCNN computes it exactly with the chain rule, "
-        "$p(x) = \\prod_i p(x_i \\mid x_1, \\dots, x_{i-1})$; a VAE optimises a lower bound of an intractable "
+        "$p(x) = \\prod_i p(x_i \\mid x_1, \\dots, x_{i-1})$; a flow computes it exactly too, through an "
+        "invertible map $z = f(x)$ and the change of variables $p(x) = p(z)\\,|\\det \\partial f / \\partial x|$; "
+        "a VAE optimises a lower bound of an intractable "
         "$p_\\theta(x) = \\int p_\\theta(z)\\, p_\\theta(x \\mid z)\\, dz$.\n"
         "- **Implicit density**: a GAN never writes $p(x)$; a generator learns to fool a discriminator.")
 

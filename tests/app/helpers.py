@@ -39,7 +39,7 @@ def notes_text(at) -> str:
 
 def save_tiny_models(folder: Path, names=None) -> list[str]:
     """Tiny random versions of the models the demo pages load, saved into `folder`; returns their names."""
-    from genlib import gan, pixelcnn, vae
+    from genlib import flow, gan, pixelcnn, vae
 
     cards = {"licence": "test", "command": "tests", "seed": 0, "steps": 0, "wall_time_s": 0.0}
     made = []
@@ -60,4 +60,14 @@ def save_tiny_models(folder: Path, names=None) -> list[str]:
                                 ("vae-fashion", "vae", "fashion"), ("vae-mnist-32", "vae", "mnist")):
         cfg = {"kind": kind, "z_dim": 32 if name.endswith("-32") else 2, "enc_ch": 4, "dec_ch": 4, "hidden": 16}
         save(vae.build(cfg).eval(), name, kind, cfg, dataset)
+    cfg = {"kind": "vae", "z_dim": 4, "enc_ch": 4, "dec_ch": 4, "hidden": 16, "likelihood": "logistic"}
+    save(vae.build(cfg).eval(), "vae-mnist8", "vae", cfg, "mnist")
+    fl = flow.build({"steps": 1, "hidden": 8})
+    with torch.no_grad():  # actnorm initialised on digit-like data, as training does first
+        fl.train().forward_continuous(torch.rand(16, 1, 28, 28) * 255)
+    save(fl.eval(), "flow-mnist8", "flow", fl.config, "mnist", images_seen=128, metrics=TINY_FLOW_METRICS)
     return made
+
+
+# what a trained flow's card holds (the flow page reads its figures from cards)
+TINY_FLOW_METRICS = {"measured_with": "tests", "eval_set": "test", "eval_images": 16, "test_bits_per_dim": 7.5}
