@@ -44,6 +44,9 @@ def add_arguments(p):
     p.add_argument("--init", metavar="NAME", default=None,
                    help="start a new run from an installed model's weights (and shape); optimizer and schedule afresh")
     p.add_argument("--export", action="store_true", help="no training: evaluate the checkpoint, write weights + card")
+    p.add_argument("--pilots", nargs="+", metavar="CARD", default=[],
+                   help="model cards of pilot runs (this CLI with --out-dir elsewhere) whose command, config, images "
+                        "seen and test bits/dim go into the exported card, as the measured reasons for its recipe")
 
 
 def model_config(args) -> dict:
@@ -140,6 +143,16 @@ def main(args):
     return export(run, {"raw": model.eval(), "ema": ema.module.eval()}, monitor, len(x_train), initialised_from)
 
 
+def pilot_summary(card_path) -> dict:
+    """What the flow card keeps of one pilot run's card."""
+    import json
+
+    card = json.loads(open(card_path, encoding="utf-8").read())
+    return {"name": card["name"], "command": card["command"], "config": card["config"],
+            "wall_time_s": card["wall_time_s"], "images_seen": card.get("images_seen"),
+            "test_bits_per_dim": card["metrics"]["test_bits_per_dim"], "eval_images": card["metrics"]["eval_images"]}
+
+
 def export(run, candidates: dict, monitor, n_train: int, initialised_from) -> dict:
     """Write whichever candidate has the lower bits/dim on the monitor images, with its test bits/dim."""
     from genlib import zoo
@@ -163,6 +176,7 @@ def export(run, candidates: dict, monitor, n_train: int, initialised_from) -> di
                     f"{'%g min' % args.minutes if args.minutes else '%d steps' % args.steps}; EMA {args.ema}",
         "exported_weights": which,
         **({"initialised_from": initialised_from} if initialised_from else {}),
+        **({"pilots": [pilot_summary(path) for path in args.pilots]} if args.pilots else {}),
         "schedule_completed": round(min(1.0, run.progress(args.steps, args.minutes)), 3),
         "metrics": {"measured_with": command_string(args),
                     "eval_set": "MNIST test set, 8-bit; dequantization bound, one uniform u per image (seed 0 + batch offset)",

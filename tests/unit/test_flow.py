@@ -206,3 +206,12 @@ def test_training_cli_dry_run_writes_a_loadable_model_and_card(tmp_path):
     train_cli.main(["flow", "--dry-run", "--out-dir", str(tmp_path), "--resume", "--threads", "1"])
     again = train_cli.main(["flow", "--dry-run", "--out-dir", str(tmp_path), "--export", "--threads", "1"])
     assert again["steps"] == 2 and "--resume" in again["resumed_with"][0]
+
+
+def test_pilot_cards_are_copied_into_the_exported_card(tmp_path):
+    pilot = train_cli.main(["flow", "--dry-run", "--out-dir", str(tmp_path / "pilot"), "--logit-alpha", "0"])
+    card = train_cli.main(["flow", "--dry-run", "--out-dir", str(tmp_path / "main"),
+                           "--pilots", str(tmp_path / "pilot" / "flow-mnist8.json")])
+    (kept,) = card["pilots"]
+    assert kept["test_bits_per_dim"] == pilot["metrics"]["test_bits_per_dim"]
+    assert kept["config"]["logit_alpha"] == 0 and kept["command"] == pilot["command"]

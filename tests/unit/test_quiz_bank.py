@@ -131,6 +131,7 @@ TRUTH = {
     "m20-score-on-the-diagonal": 0.5 * 1 + 0 * -1 + 0 * -1 + 0.5 * 1 - 1,
     "m21-sigmoid-of-two": sigmoid(2),
     "m23-generator-error": -math.log(0.25),
+    "flow-bits-per-dim": 600 / (784 * math.log(2)),
 }
 
 
