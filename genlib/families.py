@@ -67,3 +67,19 @@ def rows(weights_dir=None) -> list[dict]:
             "train_images_per_s": bench.get("train_images_per_s"), "benchmark_command": bench.get("command"),
             "parameters": card.get("parameters"), "images_seen": images_seen(card)})
     return out
+
+
+def samples(model, n: int, seed: int):
+    """n samples of any family's model as images in [0, 1], [n, c, h, w]: a flow or an 8-bit PixelCNN++ at
+    temperature 1 (grey levels / 255), a binarized PixelCNN from the corner, a VAE's decoded means, GAN faces."""
+    import torch
+
+    with torch.inference_mode():
+        if hasattr(model, "z_dim") and hasattr(model, "generate"):       # GAN
+            return model.sample(n, seed=seed)
+        if hasattr(model, "decode") and hasattr(model, "elbo"):          # VAE
+            return model.decode(torch.randn(n, model.z_dim, generator=torch.Generator().manual_seed(seed)))
+        if hasattr(model, "sample"):                                     # flow, PixelCNN++ on grey levels
+            return model.sample(n, seed=seed) / 255
+        empty = torch.zeros(n, 1, 28, 28)                                # binarized PixelCNN
+        return model.complete(empty, torch.zeros_like(empty, dtype=torch.bool), seed=seed)

@@ -9,6 +9,7 @@ import torch
 
 from genlib import families, flow
 from genlib.data import demo_images
+from genlib.images import tile, to_uint8_hwc
 from genlib.vae import grid_image
 from pages._shared import Param, load_model, read_link, show_notes, write_link
 
@@ -50,7 +51,7 @@ def digit(i: int, dataset: str = "mnist"):
 @st.cache_data(show_spinner="Sampling…")
 def flow_samples(seed: int, temperature: float, n: int = 32):
     with torch.inference_mode():
-        return levels_to_image(load_model("flow-mnist8").sample(n, seed=seed, temperature=temperature), 16, 3)
+        return levels_to_image(load_model("flow-mnist8").sample(n, seed=seed, temperature=temperature), 8, 3)
 
 
 @st.cache_data(show_spinner=False)
@@ -62,6 +63,15 @@ def probe_scores(i: int):
         bpd = {k: flow.bits_per_dim(model.log_prob(v)).item() for k, v in probes.items()}
         typical = flow.bits_per_dim(model.log_prob(torch.cat([digit(j) for j in range(0, N_DEMO, 10)]))).mean()
     return probes, bpd, typical.item()
+
+
+@st.cache_data(show_spinner="Sampling every family…")
+def family_grid(name: str, seed: int):
+    model = load_model(name)
+    images = families.samples(model, 4 if name.startswith(("pixelcnn", "gan")) else 8, seed)
+    if images.shape[1] == 1:  # 28x28 grey digits drawn at 56x56, beside the 64x64 colour faces
+        images = images.repeat_interleave(2, 2).repeat_interleave(2, 3).expand(-1, 3, -1, -1)
+    return to_uint8_hwc(tile(images, 4)[None])[0]
 
 
 def new_seed():
@@ -158,6 +168,11 @@ def families_section():
               "parameters": f"{r['parameters']:,}" if r.get("parameters") else "—",
               "training images seen": f"{r['images_seen']:,}" if r.get("images_seen") else "—"} for r in rows]
     st.dataframe(table, hide_index=True, width="stretch")
+    seed = st.session_state.get("fl_seed", 0)
+    for col, r in zip(st.columns(len(rows)), rows):
+        if r["data"] is not None:
+            col.image(family_grid(r["model"], seed), width="stretch",
+                      caption=f"{r['family']}: {r['model']}, samples (seed {seed})")
     for r in rows:
         if r["note"]:
             st.caption(f"{r['family']}: {r['note']}")
