@@ -67,19 +67,20 @@ def errors_figure(history, title: str) -> go.Figure:
 
 def training_controls(game: Game, key: str, reset, chunk: int):
     """The Step / Play-Pause / Reset row; while playing, each run of the board trains `chunk` steps.
-    Buttons are keyed `{key}_step`, `{key}_play`, `{key}_reset`. Returns the column for the status line."""
-    b1, b2, b3, status = st.columns([1, 1, 1, 4])
-    if b1.button("Step", key=f"{key}_step"):
+    Buttons are keyed `{key}_step`, `{key}_play`, `{key}_reset`. Returns the place for the status line.
+    One horizontal row that wraps (not columns, which a phone stacks into three rows of one button each)."""
+    row = st.container(horizontal=True, vertical_alignment="center")
+    if row.button("Step", key=f"{key}_step"):
         game.gan.step(1)
-    if b2.button("Pause" if game.playing else "Play", key=f"{key}_play", type="primary"):
+    if row.button("Pause" if game.playing else "Play", key=f"{key}_play", type="primary"):
         game.playing = not game.playing
         st.rerun()  # the whole page, so the board's fragment is re-made with (or without) its timer
-    if b3.button("Reset", key=f"{key}_reset"):
+    if row.button("Reset", key=f"{key}_reset"):
         reset()
         st.rerun()
     if game.playing:
         game.gan.step(chunk)
-    return status
+    return row.empty()
 
 
 def board(game: Game, draw) -> None:

@@ -128,13 +128,17 @@ def mastery_ui(bank: quiz.Bank) -> None:
 # ------------------------------------------------------------------------------------------- files
 
 def files_ui(bank: quiz.Bank) -> None:
-    """What is wrong with the question files (warnings) and what the teacher should know (a note)."""
+    """What is wrong with the question files: a warning per bad file or question (at the top of the page)."""
     for err in bank.errors:
         st.warning(f"**Skipped {plain(Path(err.path).name)}**, which has an error, so its questions are not "
                    f"in the quiz. {plain(_detail(err))}", icon="⚠️")
     for err in bank.skipped:
         st.warning(f"**Skipped one question of {plain(Path(err.path).name)}**; the rest of the file is in "
                    f"the quiz. {plain(_detail(err))}", icon="⚠️")
+
+
+def teachers_ui(bank: quiz.Bank) -> None:
+    """What the teacher should know about the question files, with a preview (below the quiz)."""
     quiet = bank.without_feedback()
     if not bank.questions:
         return

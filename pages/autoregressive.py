@@ -58,24 +58,29 @@ def new_seed() -> None:
 @st.fragment
 def generation_ui(models: dict) -> None:
     st.subheader("1 · Generation from the corner, pixel by pixel")
-    c1, c2, c3, c4 = st.columns([3, 3, 2, 2])
+    # The model and "New seed" above the digits, the other settings below them: on a phone (columns stack)
+    # the model, the button and the first digits share the first screen.
+    c1, c2 = st.columns([4, 1], vertical_alignment="bottom")
     short = c1.radio("Model", list(models), format_func=label, key="ar_model", horizontal=True)
-    task = c2.selectbox("What to sample", list(TASKS), format_func=TASKS.get, key="ar_task")
-    digit = int(c3.number_input("Test digit", 0, len(pc.digits()[0]) - 1, key="ar_digit", disabled=task == "whole"))
-    seed = int(c4.number_input("Seed", 0, 2**31 - 1, key="ar_seed"))
-    c4.button("New seed", on_click=new_seed, key="ar_new_seed")
+    c2.button("🎲 New seed", on_click=new_seed, key="ar_new_seed", type="primary")
+    picture = st.container()
+    c3, c4, c5 = st.columns(3)
+    task = c3.selectbox("What to sample", list(TASKS), format_func=TASKS.get, key="ar_task")
+    digit = int(c4.number_input("Test digit", 0, len(pc.digits()[0]) - 1, key="ar_digit", disabled=task == "whole"))
+    seed = int(c5.number_input("Seed", 0, 2**31 - 1, key="ar_seed"))
     update_link()
     if task == "whole":  # nothing known: every pixel sampled, starting at the top-left corner
         x, known = torch.zeros(1, 1, 28, 28), torch.zeros(1, 1, 28, 28, dtype=torch.bool)
     else:
         x, known = pc.binarized(digit), pc.known_mask(task, *pc.DEFAULT_EXTENT[task])
-    out = pc.complete_ui(models[short], x, known, SAMPLES, seed, True, (task, digit if task != "whole" else None))
-    given = {} if task == "whole" else {"original": pc.to_rgb(x[0], torch.ones_like(known[0])),
-                                        "what the model sees": pc.to_rgb(x[0], known[0], hide=True)}
-    shown = given | {f"{label(short)} sample {i + 1}": pc.to_rgb(im, known[0]) for i, im in enumerate(out)}
-    st.image(list(shown.values()), caption=list(shown), output_format="PNG")  # PNG: crisp pixels
-    st.caption(f"{label(short)}, seed {seed}: each pixel drawn from p(x_i | x_<i) in raster order (orange on blue: "
-               "sampled; white: given). Same seed, same pixels: a new seed or task paints again.")
+    with picture:
+        out = pc.complete_ui(models[short], x, known, SAMPLES, seed, True, (task, digit if task != "whole" else None))
+        given = {} if task == "whole" else {"original": pc.to_rgb(x[0], torch.ones_like(known[0])),
+                                            "what the model sees": pc.to_rgb(x[0], known[0], hide=True)}
+        shown = given | {f"{label(short)} sample {i + 1}": pc.to_rgb(im, known[0]) for i, im in enumerate(out)}
+        st.image(list(shown.values()), caption=list(shown), output_format="PNG")  # PNG: crisp pixels
+        st.caption(f"{label(short)}, seed {seed}: each pixel drawn from p(x_i | x_<i) in raster order (orange on "
+                   "blue: sampled; white: given). Same seed, same pixels: a new seed or task paints again.")
 
 
 # ---- 2. receptive fields --------------------------------------------------------------------------------
@@ -212,12 +217,8 @@ def speed_figure(figs: dict) -> go.Figure:
 
 def main() -> None:
     st.title("🐢 PixelRNN vs PixelCNN")
-    st.markdown("Both write p(x) with the chain rule and **generate pixels starting from the corner**. "
-                "PixelRNN models the dependency on previous pixels with LSTMs (Row LSTM, Diagonal BiLSTM); "
-                "PixelCNN with masked convolutions over a context region. The lecture: PixelRNN has *very "
-                "sequential generation, very slow*; PixelCNN's *training is faster*, but its *generation must "
-                "still proceed sequentially*. Here all three are trained on the same binarized MNIST and measured.")
-    st.latex(r"p(\mathbf{x}) = \prod_{i=1}^{784} p(x_i \mid x_1, \dots, x_{i-1})")
+    st.caption("Row LSTM, Diagonal BiLSTM and PixelCNN, trained here on the same binarized MNIST: watch them "
+               "paint digits, see what each pixel depends on, and the lecture's speed claims measured.")
     notes, named = read_url()
     models = {short: m for short, (name, _) in ar.MODELS.items() if (m := load_model(name)) is not None}
     if models and st.session_state.ar_model not in models:
@@ -228,9 +229,16 @@ def main() -> None:
     show_notes(notes)
     if models:
         generation_ui(models)
-        field_ui(models)
     else:
         st.warning("No autoregressive model is installed: train one with a command above.")
+    st.markdown("Both write p(x) with the chain rule and **generate pixels starting from the corner**. "
+                "PixelRNN models the dependency on previous pixels with LSTMs (Row LSTM, Diagonal BiLSTM); "
+                "PixelCNN with masked convolutions over a context region. The lecture: PixelRNN has *very "
+                "sequential generation, very slow*; PixelCNN's *training is faster*, but its *generation must "
+                "still proceed sequentially*. Here all three are trained on the same binarized MNIST and measured.")
+    st.latex(r"p(\mathbf{x}) = \prod_{i=1}^{784} p(x_i \mid x_1, \dots, x_{i-1})")
+    if models:
+        field_ui(models)
     measured_ui()
 
 

@@ -47,7 +47,7 @@ def live_settings(gan):
     gan.d_steps, gan.g_steps = s["d_steps"], s["g_steps"]
 
 
-def field_figure(gan, title: str = "", height: int = 430) -> go.Figure:
+def field_figure(gan, title: str = "", height: int = 400) -> go.Figure:
     """GAN Lab's view: D's output as the background, real points and G's fakes on top."""
     axis, prob = gan.d_grid(32)
     real = t2.display_real(gan.dist, 200)
@@ -128,12 +128,15 @@ st.title("🎯 2-D GAN lab")
 st.markdown("Green points are real samples, purple points are G's fakes; the background is D's output D(x): "
             "green where D says *real*, purple where it says *fake*. G moves its points uphill on that map; "
             "D keeps redrawing the map.")
-st.page_link("pages/gan_playground.py", label="The lecture's 2x2 GAN first", icon="⬅️")
 show_notes(st.session_state.toy_link_notes)
+# The board (Step / Play and the map) first: on a phone it is the first screen; the setup below it is read first.
+board_box = st.container()
 controls()
 if "toy_game" not in st.session_state:
     new_game()
 live_settings(st.session_state.toy_game.gan)
 write_link(LINK, setup())
-board(st.session_state.toy_game, field_board)
+with board_box:
+    board(st.session_state.toy_game, field_board)
 mode_collapse_section()
+st.page_link("pages/gan_playground.py", label="The lecture's 2x2 GAN: the same game on four pixels", icon="⬅️")

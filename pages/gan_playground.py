@@ -72,18 +72,18 @@ def discriminator_by_hand():
         if x is None:
             x = [c.number_input(name, 0.0, 1.0, step=0.25, key=key, persist_state=KEEP)
                  for c, name, key in zip(st.columns(4), tg.PIXELS, OWN_KEYS)]
+        g = tg.score(x, weights, bias)
+        f = tg.sigmoid(g)
         img_col, math_col = st.columns([1, 4])
         with img_col:
             show_tiles([x], [fmt_image(x)], size=96)
-        with math_col:
+        with math_col:  # D's verdict first: on a phone it shares the first screen with the image picked
+            st.markdown(f"D's output f = σ(g) = {f:.2f}: " + ("f > 0.5, **face**" if f > 0.5 else
+                        "f < 0.5, **not a face**" if f < 0.5 else "f = 0.5, undecided"))
             st.markdown("Without the bias (slide 50: positive → face, negative → no face):")
             st.code(tg.no_bias_sum_text(x, weights), language=None, wrap_lines=True)
             st.markdown("With the bias and the sigmoid (slides 51–52):")
-            g = tg.score(x, weights, bias)
             st.code(tg.score_text(x, weights, bias) + "\n" + tg.output_text(g), language=None, wrap_lines=True)
-            f = tg.sigmoid(g)
-            st.markdown("f > 0.5: **face**" if f > 0.5 else "f < 0.5: **not a face**" if f < 0.5
-                        else "f = 0.5: undecided")
     rows = [{"image": fmt_image(im), "lecture says": kind, "g": round(tg.score(im, weights, bias), 2),
              "f = σ(g)": round(tg.sigmoid(tg.score(im, weights, bias)), 2)}
             for kind, ims in (("face", tg.FACES), ("no face", tg.NO_FACES)) for im in ims]
@@ -184,9 +184,10 @@ st.page_link("pages/gan_lab_2d.py", label="The same game on 2-D data (GAN Lab st
 show_notes(notes)
 if st.query_params:
     st.query_params.clear()  # nothing here to share; a note above says what the link held
-lecture_world()
-st.divider()
+# Scoring an image by hand first (on a phone, the first screen), then the land's faces and non-faces.
 discriminator_by_hand()
+st.divider()
+lecture_world()
 st.divider()
 error_functions()
 st.divider()

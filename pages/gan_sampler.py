@@ -122,11 +122,11 @@ def face_ui(G):
         st.rerun(scope="app")
     write_link(LINK, {"seed": seed, "trunc": trunc})
     left, right = st.columns([3, 2], gap="large")
-    with left:  # the face is sent first: it is what the click was for
+    with left:  # the button right above the face: on a phone (columns stack) both are on the first screen
+        st.button("🎲 New face", on_click=new_face, type="primary", width=BIG_PX)
         st.image(face_jpeg(G, model_id(G), seed, trunc, BIG_PX), width=BIG_PX, output_format="JPEG",
                  caption=f"seed {seed}, ψ = {trunc:g}: this face does not exist")
     with right:
-        st.button("🎲 New face", on_click=new_face, type="primary", width="stretch")
         st.number_input("Seed (share it, or type one to get its face back)", min_value=0, max_value=MAX_SEED,
                         step=1, key="gan_seed")
         st.slider("Truncation ψ", 0.1, 1.0, step=0.05, key="gan_trunc")

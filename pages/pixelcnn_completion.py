@@ -67,26 +67,27 @@ def read_url() -> list:
 
 
 def controls_ui():
-    """The controls; returns (digit, mask, start, end, n, seed, paint)."""
+    """The controls, one under the other (they sit beside the completions); returns (digit, mask, start, end,
+    n, seed, paint)."""
     x, y = digits()
-    c1, c2, c3 = st.columns(3)
-    with c1:
-        digit = st.number_input(f"Test digit (0..{len(x) - 1})", 0, len(x) - 1, key="pc_digit")
-        st.caption(f"Label: **{y[digit]}**")
-    with c2:
-        mask = st.selectbox("Hide", list(MASK_LABELS), format_func=MASK_LABELS.get, key="pc_mask")
-        if mask in ("bottom", "right"):
-            what = "rows" if mask == "bottom" else "columns"
-            start = st.slider(f"Hide {what} from", 1, 27, key="pc_start")
-            end = 28
-        else:
-            what = "Rows and columns of the box" if mask == "box" else "Hidden rows"
-            start, end = st.slider(what + " (from, to)", 0, 28, key="pc_range")
-    with c3:
-        n = st.slider("Completions", 1, MAX_N, key="pc_n")
-        seed = st.number_input("Seed", 0, 2**31 - 1, key="pc_seed")
-        paint = st.toggle("Watch it paint (row by row)", key="pc_paint")
+    digit = st.number_input(f"Test digit (0..{len(x) - 1})", 0, len(x) - 1, key="pc_digit")
+    st.caption(f"Label: **{y[digit]}**")
+    mask = st.selectbox("Hide", list(MASK_LABELS), format_func=MASK_LABELS.get, key="pc_mask")
+    if mask in ("bottom", "right"):
+        what = "rows" if mask == "bottom" else "columns"
+        start = st.slider(f"Hide {what} from", 1, 27, key="pc_start")
+        end = 28
+    else:
+        what = "Rows and columns of the box" if mask == "box" else "Hidden rows"
+        start, end = st.slider(what + " (from, to)", 0, 28, key="pc_range")
+    n = st.slider("Completions", 1, MAX_N, key="pc_n")
+    seed = st.number_input("Seed", 0, 2**31 - 1, key="pc_seed")
+    paint = st.toggle("Watch it paint (row by row)", key="pc_paint")
     return int(digit), mask, int(start), int(end), int(n), int(seed), paint
+
+
+def next_seed():
+    st.session_state.pc_seed = (st.session_state.pc_seed + 1) % 2**31
 
 
 def known_mask(mask: str, start: int, end: int) -> torch.Tensor:
@@ -212,31 +213,36 @@ def speed_ui(model, x, known, seed, setting):
 
 def main():
     st.title("🧩 PixelCNN completion")
+    st.caption("Hide part of a test digit and let the PixelCNN sample the hidden pixels, one at a time.")
+    show_notes(read_url())
+    # The completions first: on a phone (columns stack) they and "New completions" are on the first screen.
+    shown, controls = st.columns([2, 1], gap="large")
+    with controls:
+        digit, mask, start, end, n, seed, paint = controls_ui()
+        if start >= end:  # a range slider can close to nothing
+            show_notes([f"That range hides nothing; hiding {DEFAULT_EXTENT[mask][0]}..{DEFAULT_EXTENT[mask][1] - 1}."])
+            start, end = DEFAULT_EXTENT[mask]
+    write_link(link_table(len(digits()[0])), {"digit": digit, "mask": mask, "start": start, "end": end, "n": n,
+                                              "seed": seed, "paint": str(int(paint))})
+    with shown:
+        st.button("🎲 New completions", on_click=next_seed, type="primary", help="The next seed: new samples.")
+        model = load_model(MODEL)
+        if model is None:
+            st.stop()
+        x = binarized(digit)
+        known = known_mask(mask, start, end)
+        setting = (digit, mask, start, end)
+        out = complete_ui(model, x, known, n, seed, paint, setting)
+        st.image([to_rgb(x[0], torch.ones_like(known[0])), to_rgb(x[0], known[0], hide=True)]
+                 + [to_rgb(im, known[0]) for im in out],
+                 caption=["original", "what the model sees"] + [f"completion {i + 1}" for i in range(n)],
+                 output_format="PNG")  # PNG: crisp pixels
+        st.caption(f"{n} completion{'s' if n > 1 else ''}, seed {seed}. White: known pixels. Orange on blue: pixels "
+                   "the model sampled. Same seed, same completions.")
     st.markdown("An **explicit-density** model: the chain rule writes the probability of an image as a "
                 "product of one-pixel conditionals in raster order, each a Bernoulli whose parameter a "
                 "masked CNN computes from the pixels before it.")
     st.latex(r"p(\mathbf{x}) = \prod_{i=1}^{784} p(x_i \mid x_1, \dots, x_{i-1})")
-    show_notes(read_url())
-    digit, mask, start, end, n, seed, paint = controls_ui()
-    if start >= end:  # a range slider can close to nothing
-        show_notes([f"That range hides nothing; hiding {DEFAULT_EXTENT[mask][0]}..{DEFAULT_EXTENT[mask][1] - 1}."])
-        start, end = DEFAULT_EXTENT[mask]
-    write_link(link_table(len(digits()[0])), {"digit": digit, "mask": mask, "start": start, "end": end, "n": n,
-                                              "seed": seed, "paint": str(int(paint))})
-    model = load_model(MODEL)
-    if model is None:
-        st.stop()
-
-    x = binarized(digit)
-    known = known_mask(mask, start, end)
-    setting = (digit, mask, start, end)
-    out = complete_ui(model, x, known, n, seed, paint, setting)
-    st.subheader(f"{n} completion{'s' if n > 1 else ''} (seed {seed})")
-    st.image([to_rgb(x[0], torch.ones_like(known[0])), to_rgb(x[0], known[0], hide=True)]
-             + [to_rgb(im, known[0]) for im in out],
-             caption=["original", "what the model sees"] + [f"completion {i + 1}" for i in range(n)],
-             output_format="PNG")  # PNG: crisp pixels
-    st.caption("White: known pixels. Orange on blue: pixels the model sampled. Same seed, same completions.")
 
     images = {"original": x[0]} | {f"completion {i + 1}": im for i, im in enumerate(out)}
     probability_ui(model, images, (model.card.get("sha256"), *setting, n, seed))

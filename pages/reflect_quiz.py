@@ -12,7 +12,8 @@ import random
 import streamlit as st
 
 import quiz
-from pages._quiz_ui import LOG, STATE, explain, files_ui, grading_help, mastery_ui, plain, review_ui, score_ui
+from pages._quiz_ui import (LOG, STATE, explain, files_ui, grading_help, mastery_ui, plain, review_ui, score_ui,
+                            teachers_ui)
 from pages._shared import Param, link_of, literal, read_link, show_notes
 from quiz import session as qs
 
@@ -246,6 +247,8 @@ def main() -> None:
     if state is None or {k: state["config"][k] for k in url_quiz} != url_quiz \
             or any(i not in bank.by_id() for i in state["ids"]):
         state = st.session_state[STATE] = new_quiz(config, bank)  # a new link (or changed files): new quiz
+    # The question comes first (on a phone, on the first screen); grading and settings below it are read first.
+    question_box = st.container()
     scheme = st.radio("Grading", qs.SCHEMES, index=qs.SCHEMES.index(config["scheme"]), horizontal=True,
                       key="rq-scheme", format_func=qs.SCHEME_NAMES.get,
                       help="\n\n".join(f"{qs.SCHEME_NAMES[s]}: {quiz.RULES[s]}" for s in qs.SCHEMES))
@@ -253,19 +256,20 @@ def main() -> None:
     write_url(state["config"], bank)
     grading_help()
     settings_ui(bank, state["config"])
-
     cfg = state["config"]
     st.caption(f"Seed **{cfg['seed']}** · {len(state['ids'])} questions · "
                f"{'all topics' if cfg['topics'] == bank.topics() else plain(', '.join(cfg['topics']))}"
                " · share this quiz with the link in your address bar")
+    teachers_ui(bank)
 
     total = len(state["ids"])
     answered = len(state["results"])
-    st.progress(answered / total if total else 1.0, text=f"{answered} of {total} answered")
-    if state["pos"] < total:
-        ask(bank.by_id()[state["ids"][state["pos"]]], state)
-    else:
-        results_ui(state, bank)
+    with question_box:
+        st.progress(answered / total if total else 1.0, text=f"{answered} of {total} answered")
+        if state["pos"] < total:
+            ask(bank.by_id()[state["ids"][state["pos"]]], state)
+        else:
+            results_ui(state, bank)
 
 
 main()

@@ -24,6 +24,12 @@ LINK = [Param("ds", str, "mnist", choices=tuple(DATASETS)), Param("model", str, 
         Param("seed", int, 0, 0, 2**31 - 1)]
 
 
+def wide_image(image, width: int, caption: str) -> None:
+    """`image` drawn `width` px wide, or as wide as a narrower screen allows (st.image's own pixel width
+    would overflow a phone's screen)."""
+    st.container(width=width).image(image, caption=caption, width="stretch")
+
+
 def z_link(box=None) -> list[Param]:
     """z1, z2: read once the model (and so the range of z) is known."""
     z1, z2 = (box or {}).get("z1", (None, None)), (box or {}).get("z2", (None, None))
@@ -115,7 +121,8 @@ show_notes(notes)
 
 # ---------- 1. the latent map and the decoder at the chosen z ----------
 st.header("1 · The latent map")
-map_col, dec_col = st.columns([3, 2])
+# The decoder first: on a phone (columns stack) its sliders and image are on the first screen, the map below.
+dec_col, map_col = st.columns([2, 3])
 with map_col:
     gx, gy = np.meshgrid(np.linspace(*box["z1"], GRID), np.linspace(*box["z2"], GRID))
     fig = go.Figure()
@@ -156,7 +163,7 @@ else:
     st.markdown(f"The autoencoder has no prior, so there is no Φ⁻¹ grid: this is a plain 20×20 grid over "
                 f"z1 ∈ [{box['z1'][0]}, {box['z1'][1]}], z2 ∈ [{box['z2'][0]}, {box['z2'][1]}], the box its codes "
                 "occupy. Look for the smudges and non-digits in the gaps and around the clusters.")
-st.image(manifold_image(name, (box["z1"], box["z2"])), caption=f"manifold of {name}", width=560)
+wide_image(manifold_image(name, (box["z1"], box["z2"])), 560, f"manifold of {name}")
 
 # ---------- 3-6: two fragments, so their controls rerun their own sections only ----------
 @st.fragment
@@ -187,10 +194,10 @@ def test_images_section():
         m_ab, _ = model.encode(xa)
         latent_path = model.decode(lerp(m_ab[0], m_ab[1], 10))
     pixel_path = lerp(xa[0], xa[1], 10)
-    st.image(grid_image(latent_path, 10), width=620,
-             caption="decode((1−t)·μ(a) + t·μ(b)): " + ("every step stays on the manifold of digit-like images"
-                                                       if model.is_vae else "the straight line may cross a hole"))
-    st.image(grid_image(pixel_path, 10), caption="(1−t)·a + t·b in pixel space: a cross-fade, not a morph", width=620)
+    wide_image(grid_image(latent_path, 10), 620,
+               "decode((1−t)·μ(a) + t·μ(b)): " + ("every step stays on the manifold of digit-like images"
+                                                 if model.is_vae else "the straight line may cross a hole"))
+    wide_image(grid_image(pixel_path, 10), 620, "(1−t)·a + t·b in pixel space: a cross-fade, not a morph")
     share()
 
 
@@ -198,16 +205,16 @@ def test_images_section():
 def samples_section():
     st.header("5 · Samples from the prior z ~ N(0, I)")
     seed = st.number_input("seed", 0, 2**31 - 1, key="vx_seed")
-    st.image(prior_samples(name, seed), width=900,
-             caption=f"32 draws of z ~ N(0, I), seed {seed}, decoded by {name}" +
-                     ("" if model.is_vae else ": the AE was never trained to make N(0, I) meaningful"))
+    wide_image(prior_samples(name, seed), 900,
+               f"32 draws of z ~ N(0, I), seed {seed}, decoded by {name}" +
+               ("" if model.is_vae else ": the AE was never trained to make N(0, I) meaningful"))
     st.header("6 · More latent dimensions: the 32-D VAE")
     st.write("Two latent dimensions can be drawn, but they squeeze every digit into two numbers. The same kind of "
              "VAE with a 32-D latent space fits MNIST far better (a lower −log p(x) on test digits); the price is "
              "a space nobody can look at. Its samples below use the seed of section 5.")
     if load_model("vae-mnist-32") is not None:
-        st.image(prior_samples("vae-mnist-32", seed), width=900,
-                 caption=f"32 draws of z ~ N(0, I) in 32 dimensions, seed {seed}, decoded by vae-mnist-32")
+        wide_image(prior_samples("vae-mnist-32", seed), 900,
+                   f"32 draws of z ~ N(0, I) in 32 dimensions, seed {seed}, decoded by vae-mnist-32")
     share()
 
 

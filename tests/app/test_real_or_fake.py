@@ -1,5 +1,6 @@
 """AppTest of "Which one is real?" with tiny random models in a temporary weights folder: with and without
 face data, with any one model missing, a whole game to its results, and hostile links."""
+import re
 from pathlib import Path
 
 import numpy as np
@@ -103,7 +104,8 @@ def test_any_one_model_missing_the_game_still_plays(weights, faces, gone):
         assert "Faces are absent" in said and "gan-faces" in said and playing == ["VAE", "PixelCNN"]
     else:
         shown_as = {"vae-mnist-32": "VAE", "pixelcnn-mnist": "PixelCNN", "gan-faces-d": "gan-faces-d"}[gone]
-        assert shown_as in at.expander[0].label and shown_as not in playing
+        missing = next(e for e in at.expander if e.label.startswith("Without weights"))
+        assert shown_as in missing.label and shown_as not in playing
     play(at, 4)
     assert "Your results after 4 rounds" in text(at)
     judges = set(at.dataframe[0].value["against / level"])
@@ -119,6 +121,9 @@ def test_no_model_at_all_gives_a_clear_error(weights):
 
 def test_results_have_intervals_calibration_charts_and_a_csv(weights):
     at = play(ok(run({"seed": "9", "n": "3", "images": "digits"})), 3, certainty=1)
+    said = text(at)  # the last round's verdict and its details stay above the results
+    assert "Round 3: right" in said or "Round 3: wrong" in said
+    assert re.search(r"Round 3: the (left|right) one was real \(an MNIST test digit\)", said), said
     assert at.metric[0].label == "You picked the real image"
     assert len(at.get("plotly_chart")) == 2
     rows = at.dataframe[0].value

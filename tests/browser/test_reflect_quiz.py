@@ -66,7 +66,8 @@ def next_question(page, last):
 
 def test_take_a_three_question_quiz_and_see_the_score(page, app_url):
     bank = quiz.load_bank()
-    seed, picked = seed_where(bank, 3, lambda qs: [q.kind for q in qs] == ["single", "multiple", "numeric"])
+    seed, picked = seed_where(bank, 3, lambda qs: [q.kind for q in qs] == ["single", "multiple", "numeric"]
+                              and all(q.has_feedback for q in qs))  # each answer shows its "Why."
     page.goto(f"{app_url}/reflect_quiz?seed={seed}&n=3&scheme=exact")
     wait_for_app(page)
     expect(page.get_by_role("heading", name="Reflect quiz")).to_be_visible(timeout=T)
