@@ -27,6 +27,18 @@ from pages._catalog import existing_demos
 # An emoji favicon: the browser draws it from a data: URL (a Material icon would be fetched from Google).
 st.set_page_config(page_title="GenLab", page_icon="🧪", layout="wide")
 
+# Touch screens: Streamlit's own radio rows, checkboxes, segmented controls, page links and +/- steppers are
+# 22-38 px high; a finger needs about 40 (tests/browser/test_phone.py measures them). A constant style sheet
+# (nothing from data or links); st.html with only <style> takes no space on the page.
+TOUCH_CSS = """<style>
+@media (pointer: coarse), (max-width: 640px) {
+  [data-testid="stRadio"] label[data-baseweb="radio"], [data-testid="stCheckbox"] label,
+  [data-testid="stPageLink-NavLink"], [data-testid="stButtonGroup"] button { min-height: 40px; align-items: center; }
+  [data-testid="stNumberInputStepDown"], [data-testid="stNumberInputStepUp"] { min-height: 40px; }
+}
+</style>"""
+st.html(TOUCH_CSS)
+
 home = st.Page("pages/home.py", title="Home", icon="🏠", default=True)
 demos = [st.Page(d["path"], title=d["title"], icon=d["icon"]) for d in existing_demos()]
 # Our own menu (below) instead of Streamlit's: with a folder named pages/, Streamlit's menu briefly

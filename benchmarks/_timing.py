@@ -12,6 +12,20 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 
+def model_benchmark_parser(description: str, repeats: int, repeats_help: str):
+    """The options every model benchmark shares: threads, timed training steps, batch, sampling repeats, --record.
+    Returns the argparse parser, for a script to add its own."""
+    import argparse
+
+    p = argparse.ArgumentParser(description=description)
+    p.add_argument("--threads", type=int, default=1, help="torch threads (the app uses one per session)")
+    p.add_argument("--steps", type=int, default=8, help="timed training steps per model (after 2 warm-up)")
+    p.add_argument("--batch", type=int, default=64, help="training batch (the trainers' default)")
+    p.add_argument("--repeats", type=int, default=repeats, help=repeats_help)
+    p.add_argument("--record", action="store_true", help="write the figures into each installed model's card")
+    return p
+
+
 def median_ms(fn, repeats: int, warmup: int = 2) -> float:
     """Median wall time of fn() in milliseconds over `repeats` calls, after `warmup` untimed calls."""
     for _ in range(warmup):

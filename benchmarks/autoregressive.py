@@ -17,14 +17,13 @@ trainings run are worthless.
 """
 from __future__ import annotations
 
-import argparse
 import copy
 import statistics
 import sys
 import time
 
 import _timing  # noqa: F401  (puts the project root on sys.path)
-from _timing import timed
+from _timing import model_benchmark_parser, timed
 
 import torch  # noqa: E402
 
@@ -76,13 +75,8 @@ def sampling_times(model, digit, repeats: int, naive_repeats: int) -> tuple[dict
 
 
 def main(argv=None):
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--threads", type=int, default=1, help="torch threads (the app uses one per session)")
-    p.add_argument("--steps", type=int, default=8, help="timed training steps per model (after 2 warm-up)")
-    p.add_argument("--batch", type=int, default=64, help="training batch (the trainers' default)")
-    p.add_argument("--repeats", type=int, default=5, help="repeats of the fast sampler")
+    p = model_benchmark_parser(__doc__.splitlines()[0], 5, "repeats of the fast sampler")
     p.add_argument("--naive-repeats", type=int, default=3, help="repeats of the (slow) naive sampler")
-    p.add_argument("--record", action="store_true", help="write the figures into each installed model's card")
     args = p.parse_args(argv)
     torch.set_num_threads(args.threads)
 

@@ -13,13 +13,12 @@ four-family table reads them from there. Run it on an idle machine: timings besi
 """
 from __future__ import annotations
 
-import argparse
 import copy
 import sys
 import time
 
 import _timing  # noqa: F401  (puts the project root on sys.path)
-from _timing import images_per_second, median_ms
+from _timing import images_per_second, median_ms, model_benchmark_parser
 
 import torch  # noqa: E402
 
@@ -98,13 +97,7 @@ def installed(*names):
 
 
 def main(argv=None):
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--threads", type=int, default=1, help="torch threads (the app uses one per session)")
-    p.add_argument("--repeats", type=int, default=20, help="timed samples per model (after 2 warm-up)")
-    p.add_argument("--steps", type=int, default=8, help="timed training steps per model (after 2 warm-up)")
-    p.add_argument("--batch", type=int, default=64, help="training batch (the trainers' default)")
-    p.add_argument("--record", action="store_true", help="write the figures into each model's card")
-    args = p.parse_args(argv)
+    args = model_benchmark_parser(__doc__.splitlines()[0], 20, "timed samples per model (after 2 warm-up)").parse_args(argv)
     torch.set_num_threads(args.threads)
     print(f"{args.threads} thread(s); sampling: median of {args.repeats} single images; training: batch "
           f"{args.batch}, median of {args.steps} steps", flush=True)

@@ -93,6 +93,29 @@ def learning_rate(args, step: int, progress: float) -> float:
     return args.lr * warm * 0.5 * (1 + math.cos(math.pi * min(progress, 1.0)))
 
 
+def scheduled_learning_rate(run, opt) -> float:
+    """Set and return the learning rate of this step: warm-up, then the cosine over the run's progress."""
+    lr = learning_rate(run.args, run.step, run.progress(run.args.steps, run.args.minutes))
+    for group in opt.param_groups:
+        group["lr"] = lr
+    return lr
+
+
+def optimizer_step(model, opt, ema, loss, clip: float, running: dict) -> float:
+    """Backward, clip the gradient norm at `clip`, step, update the EMA; returns the loss smoothed over steps
+    (running["loss"], an exponential average for the console and the log)."""
+    import torch
+
+    opt.zero_grad(set_to_none=True)
+    loss.backward()
+    torch.nn.utils.clip_grad_norm_(model.parameters(), clip)
+    opt.step()
+    ema.update_parameters(model)
+    last = running.get("loss")
+    running["loss"] = loss.item() if last is None else 0.98 * last + 0.02 * loss.item()
+    return running["loss"]
+
+
 def starting_model(args, build, config: dict, weights_dir, add_blocks: int = 0):
     """(model, initialised_from): a new model of `config`, or with --init the installed model's weights (and
     shape), grown by `add_blocks` identity blocks."""
@@ -116,6 +139,32 @@ def starting_model(args, build, config: dict, weights_dir, add_blocks: int = 0):
                    **({"added_identity_blocks": add_blocks} if add_blocks else {})}
 
 
+def resumed_settings(args, ck: dict | None, config: dict) -> dict:
+    """The config to build; on --resume / --export the run keeps its own shape, precision (args.bf16) and batch size,
+    and an export describes the run's own schedule (args.minutes, args.steps). A new run trains in bf16 unless told."""
+    if ck:
+        config, args.bf16 = ck["config"], ck.get("bf16", False) if args.bf16 is None else args.bf16
+        args.batch_size = ck.get("batch_size", args.batch_size)
+        if args.export:
+            args.minutes, args.steps = ck.get("minutes", args.minutes), ck.get("total_steps", args.steps)
+    args.bf16 = True if args.bf16 is None else args.bf16
+    return config
+
+
+def fit(run, model, train_step, monitor, initialised_from) -> None:
+    """Train (unless --export) with the run's schedule; each checkpoint holds what resumed_settings() reads back."""
+    args = run.args
+
+    def state():
+        return dict(config=model.config, minutes=args.minutes, total_steps=args.steps, bf16=args.bf16,
+                    batch_size=args.batch_size, initialised_from=initialised_from)
+
+    if not args.export:
+        model.train()
+        run.fit(train_step, state, steps=args.steps, minutes=args.minutes, checkpoint_every=args.checkpoint_every,
+                log_every=50, at_checkpoint=monitor)
+
+
 def train(args, family: str, build, config: dict, published: dict, add_blocks: int = 0) -> dict:
     """Train (or on --export only evaluate) the model `build(config)` and write its weights and card."""
     import torch
@@ -124,12 +173,7 @@ def train(args, family: str, build, config: dict, published: dict, add_blocks: i
 
     run = Run(args, ["lr", "loss", "monitor_nll", "monitor_nll_ema"])
     ck = run.resume()
-    if ck:  # the run keeps its own shape, precision and batch size; an export describes the run's schedule
-        config, args.bf16 = ck["config"], ck.get("bf16", False) if args.bf16 is None else args.bf16
-        args.batch_size = ck.get("batch_size", args.batch_size)
-        if args.export:
-            args.minutes, args.steps = ck.get("minutes", args.minutes), ck.get("total_steps", args.steps)
-    args.bf16 = True if args.bf16 is None else args.bf16
+    config = resumed_settings(args, ck, config)
     model, initialised_from = starting_model(args, build, config, run.out_dir, add_blocks)
     ema = ema_of(model, args.ema)
     opt = torch.optim.Adam(model.parameters(), lr=args.lr)
@@ -141,22 +185,14 @@ def train(args, family: str, build, config: dict, published: dict, add_blocks: i
     running = {"loss": None}
 
     def train_step():
-        lr = learning_rate(args, run.step, run.progress(args.steps, args.minutes))
-        for group in opt.param_groups:
-            group["lr"] = lr
+        lr = scheduled_learning_rate(run, opt)
         x = torch.bernoulli(x_train[torch.randint(len(x_train), (args.batch_size,), generator=rng)],
                             generator=rng)                      # [B,1,28,28], a fresh binarization
         with torch.autocast("cpu", dtype=torch.bfloat16, enabled=args.bf16):
             logits = model(x)                                   # [B,1,28,28], bf16 under autocast
         loss = bernoulli_nll(logits, x).mean()                  # nats per image, in float32
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 100.0)  # only guards against rare spikes
-        opt.step()
-        ema.update_parameters(model)
-        last = running["loss"]
-        running["loss"] = loss.item() if last is None else 0.98 * last + 0.02 * loss.item()
-        return {"loss": running["loss"], "lr": lr}
+        # the clip only guards against rare spikes
+        return {"loss": optimizer_step(model, opt, ema, loss, clip=100.0, running=running), "lr": lr}
 
     def monitor_nll():  # a cheap progress signal at each checkpoint
         raw, averaged = mean_nll(model.eval(), monitor[:300]), mean_nll(ema.module, monitor[:300])
@@ -164,14 +200,7 @@ def train(args, family: str, build, config: dict, published: dict, add_blocks: i
         print(f"step {run.step}: train-monitor NLL raw {raw:.2f} ema {averaged:.2f}", flush=True)
         return {"monitor_nll": raw, "monitor_nll_ema": averaged}
 
-    def state():
-        return dict(config=model.config, minutes=args.minutes, total_steps=args.steps, bf16=args.bf16,
-                    batch_size=args.batch_size, initialised_from=initialised_from)
-
-    if not args.export:
-        model.train()
-        run.fit(train_step, state, steps=args.steps, minutes=args.minutes, checkpoint_every=args.checkpoint_every,
-                log_every=50, at_checkpoint=monitor_nll)
+    fit(run, model, train_step, monitor_nll, initialised_from)
     return export(run, family, {"raw": model.eval(), "ema": ema.module}, monitor, len(x_train), published,
                   initialised_from)
 

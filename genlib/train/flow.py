@@ -18,7 +18,8 @@ import argparse
 import math
 import time
 
-from genlib.train.autoregressive import LICENCE, learning_rate, starting_model
+from genlib.train.autoregressive import (LICENCE, fit, optimizer_step, resumed_settings, scheduled_learning_rate,
+                                         starting_model)
 from genlib.train.common import Run, add_common_arguments, command_string, ema_of, real_or_synthetic
 
 PUBLISHED_BITS_PER_DIM = {"RealNVP (Dinh et al. 2017)": 1.06, "Glow (Kingma & Dhariwal 2018)": 1.05,
@@ -88,13 +89,7 @@ def main(args):
 
     run = Run(args, ["lr", "bits_per_dim", "monitor_bpd", "monitor_bpd_ema"])
     ck = run.resume()
-    config = model_config(args)
-    if ck:
-        config, args.batch_size = ck["config"], ck.get("batch_size", args.batch_size)
-        args.bf16 = ck.get("bf16", False) if args.bf16 is None else args.bf16
-        if args.export:
-            args.minutes, args.steps = ck.get("minutes", args.minutes), ck.get("total_steps", args.steps)
-    args.bf16 = True if args.bf16 is None else args.bf16
+    config = resumed_settings(args, ck, model_config(args))
     model, initialised_from = starting_model(args, flow.build, config, run.out_dir)
     x_train = images(args, "train")
     if not ck and not initialised_from:
@@ -106,25 +101,17 @@ def main(args):
     run.track(model=model, ema=ema, opt=opt, rng=rng)
     initialised_from = ck.get("initialised_from") if ck else initialised_from
     monitor = x_train[:MONITOR_IMAGES]
-    running = {"bpd": None}
+    running = {}
     nats_to_bpd = 1 / (flow.D * math.log(2))
 
     def train_step():
-        lr = learning_rate(args, run.step, run.progress(args.steps, args.minutes))
-        for group in opt.param_groups:
-            group["lr"] = lr
+        lr = scheduled_learning_rate(run, opt)
         x = x_train[torch.randint(len(x_train), (args.batch_size,), generator=rng)]
         v = x + torch.rand(x.shape, generator=rng)                   # [B,1,28,28] dequantized
         with torch.autocast("cpu", dtype=torch.bfloat16, enabled=args.bf16):
             loss = -model.log_density(v).mean() * nats_to_bpd         # bits/dim, float32
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 50.0)     # flows spike now and then
-        opt.step()
-        ema.update_parameters(model)
-        last = running["bpd"]
-        running["bpd"] = loss.item() if last is None else 0.98 * last + 0.02 * loss.item()
-        return {"bits_per_dim": running["bpd"], "lr": lr}
+        # flows spike now and then: a tighter clip than the autoregressive models'
+        return {"bits_per_dim": optimizer_step(model, opt, ema, loss, clip=50.0, running=running), "lr": lr}
 
     def monitor_bpd():
         raw, averaged = mean_bits_per_dim(model.eval(), monitor[:500]), mean_bits_per_dim(ema.module, monitor[:500])
@@ -132,14 +119,7 @@ def main(args):
         print(f"step {run.step}: train-monitor bits/dim raw {raw:.4f} ema {averaged:.4f}", flush=True)
         return {"monitor_bpd": raw, "monitor_bpd_ema": averaged}
 
-    def state():
-        return dict(config=model.config, minutes=args.minutes, total_steps=args.steps, bf16=args.bf16,
-                    batch_size=args.batch_size, initialised_from=initialised_from)
-
-    if not args.export:
-        model.train()
-        run.fit(train_step, state, steps=args.steps, minutes=args.minutes, checkpoint_every=args.checkpoint_every,
-                log_every=50, at_checkpoint=monitor_bpd)
+    fit(run, model, train_step, monitor_bpd, initialised_from)
     return export(run, {"raw": model.eval(), "ema": ema.module.eval()}, monitor, len(x_train), initialised_from)
 
 

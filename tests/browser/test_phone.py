@@ -32,6 +32,12 @@ SCREENSHOTS = ROOT / "screenshots" / "phone"
 BUTTONS = ('[data-testid="stMain"] button[data-testid^="stBaseButton-primary"], '
            '[data-testid="stMain"] button[data-testid^="stBaseButton-secondary"], '
            '[data-testid="stMain"] button[data-testid^="stBaseButton-tertiary"]')
+# Streamlit's own small controls, which app.py's touch style sheet makes finger-sized
+SMALL_CONTROLS = ('[data-testid="stMain"] [data-testid="stRadio"] label[data-baseweb="radio"], '
+                  '[data-testid="stMain"] [data-testid="stCheckbox"] label, '
+                  '[data-testid="stMain"] [data-testid="stButtonGroup"] button, '
+                  '[data-testid="stMain"] [data-testid="stPageLink-NavLink"], '
+                  '[data-testid="stMain"] [data-testid="stNumberInputStepUp"]')
 
 
 @pytest.fixture
@@ -185,6 +191,15 @@ class Phone:
     after: Callable[[Page], list[Locator]] | None = None  # on the first screen after the tap (None: `primary`)
 
 
+def button_redraws_image(link: str, button: str, image: Callable[[Page], Locator],
+                         also: Callable[[Page], list[Locator]] = lambda p: []) -> Phone:
+    """A page whose primary action is one button that redraws one image (`also`: more primary elements)."""
+    def press(p: Page) -> Locator:
+        return p.get_by_role("button", name=button)
+    return Phone(link, lambda p: [*also(p), press(p), image(p)],
+                 lambda p: src_changes(p, image, lambda q: press(q).tap()), lambda p: [press(p)])
+
+
 PAGES = {
     "home": Phone(
         "", lambda p: [p.get_by_role("heading", name="GenLab: a hands-on lab for generative models"),
@@ -194,19 +209,12 @@ PAGES = {
         "pixelcnn_completion?digit=3&mask=bottom&n=3&seed=1",
         lambda p: [p.get_by_role("button", name="New completions"), completion(p)], new_completions,
         lambda p: [p.get_by_role("button", name="New completions")]),
-    "pages/autoregressive.py": Phone(
-        "autoregressive?model=cnn&task=whole&seed=0",
-        lambda p: [p.locator(".st-key-ar_model"), p.get_by_role("button", name="New seed"), sample(p)],
-        lambda p: src_changes(p, sample, lambda q: q.get_by_role("button", name="New seed").tap()),
-        lambda p: [p.get_by_role("button", name="New seed")]),
+    "pages/autoregressive.py": button_redraws_image(
+        "autoregressive?model=cnn&task=whole&seed=0", "New seed", sample, also=lambda p: [p.locator(".st-key-ar_model")]),
     "pages/vae_explorer.py": Phone(
         "vae_explorer?ds=mnist&model=vae&z1=0&z2=0",
         lambda p: [z1_slider(p), decoded(p)], slide_z1, lambda p: [z1_slider(p)]),
-    "pages/flow.py": Phone(
-        "flow?t=0.7&seed=0",
-        lambda p: [p.get_by_role("button", name="New samples"), flow_samples(p)],
-        lambda p: src_changes(p, flow_samples, lambda q: q.get_by_role("button", name="New samples").tap()),
-        lambda p: [p.get_by_role("button", name="New samples")]),
+    "pages/flow.py": button_redraws_image("flow?t=0.7&seed=0", "New samples", flow_samples),
     "pages/gan_sampler.py": Phone(
         "gan_sampler?seed=123&trunc=0.8",
         lambda p: [p.get_by_role("button", name="New face"), face(p)], new_face,
@@ -275,7 +283,8 @@ def on_first_screen(page: Page, locators: list[Locator], when: str) -> None:
 
 
 def check_tap_targets(page: Page, row: Phone) -> None:
-    small = [f"{b.inner_text()!r}: {b.bounding_box()['height']:.0f} px" for b in page.locator(BUTTONS).all()
+    small = [f"{b.inner_text()!r}: {b.bounding_box()['height']:.0f} px"
+             for b in page.locator(f"{BUTTONS}, {SMALL_CONTROLS}").all()
              if b.is_visible() and b.bounding_box()["height"] < TAP_MIN_PX]
     for target in row.targets(page):
         box = target.bounding_box()
