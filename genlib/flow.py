@@ -29,7 +29,7 @@ H = W = 28
 D = H * W
 BINS = 256
 LOG_2PI = math.log(2 * math.pi)
-DEFAULT_CONFIG = {"steps": 8, "hidden": 64, "logit_alpha": 0.05}
+DEFAULT_CONFIG = {"steps": 8, "hidden": 96, "logit_alpha": 0.05}  # the shipped shape (weights/flow-mnist8)
 
 
 def gaussian_log_density(z) -> torch.Tensor:
@@ -189,7 +189,7 @@ class StandardizeWithPrior(nn.Module):
 class Flow(nn.Module):
     """Two scales: 4x14x14 (steps, then half the channels leave as z1) and 8x7x7 (steps, then z2)."""
 
-    def __init__(self, steps: int = 8, hidden: int = 64, logit_alpha: float = 0.05):
+    def __init__(self, steps: int = 8, hidden: int = 96, logit_alpha: float = 0.05):
         super().__init__()
         self.config = {"steps": steps, "hidden": hidden, "logit_alpha": logit_alpha}
         self.alpha = logit_alpha

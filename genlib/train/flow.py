@@ -1,6 +1,6 @@
 """Train the reversible flow on 8-bit MNIST -> weights/flow-mnist8 (python -m genlib.train flow).
 
-    python -m genlib.train flow --threads 1 --minutes 100          # the shipped run (its card has the command)
+    python -m genlib.train flow --threads 1 --minutes 112          # the shipped run (its card has the command)
     python -m genlib.train flow --threads 1 --resume                # continue runs/flow-mnist8
     python -m genlib.train flow --threads 1 --init flow-mnist8 --minutes 60   # continue on a new machine
     python -m genlib.train flow --export                            # evaluate the checkpoint, write weights + card
@@ -37,7 +37,7 @@ def add_arguments(p):
                    help="logit transform of the pixels with this alpha (0: none, pixels centred instead)")
     p.add_argument("--lr", type=float, default=1e-3, help="peak Adam learning rate (after warm-up)")
     p.add_argument("--warmup", type=int, default=200, help="linear warm-up steps")
-    p.add_argument("--minutes", type=float, default=100, help="time budget: the cosine ends at this wall time")
+    p.add_argument("--minutes", type=float, default=112, help="time budget: the cosine ends at this wall time")
     p.add_argument("--ema", type=float, default=0.999, help="decay of the weight moving average")
     p.add_argument("--bf16", action=argparse.BooleanOptionalAction, default=None,
                    help="coupling networks in bfloat16 autocast (default: on for a new run; a resumed run keeps its own)")
