@@ -24,7 +24,7 @@ import torch  # noqa: E402
 
 import genlib  # noqa: E402
 from genlib import data, flow, pixelcnn  # noqa: E402
-from genlib.families import BENCHMARK_KEY  # noqa: E402
+from genlib.families import BENCHMARK_KEY, FAMILIES  # noqa: E402
 
 
 def digits(batch: int):
@@ -86,6 +86,10 @@ def gan_work(model, batch):
                                                 batch))
 
 
+WORK = {"flow-mnist8": flow_work, "pixelcnnpp-mnist8": pixelcnn_work, "vae-mnist8": vae_work,
+        "gan-faces": gan_work}  # by each family's model in genlib.families.FAMILIES
+
+
 def installed(*names):
     """The first of `names` that loads, as (name, model); None when none does (and it says why)."""
     for name in names:
@@ -101,21 +105,19 @@ def main(argv=None):
     torch.set_num_threads(args.threads)
     print(f"{args.threads} thread(s); sampling: median of {args.repeats} single images; training: batch "
           f"{args.batch}, median of {args.steps} steps", flush=True)
-    families = {"flow": (("flow-mnist8",), flow_work),
-                "autoregressive": (("pixelcnnpp-mnist8", "pixelcnn-mnist"), pixelcnn_work),
-                "vae": (("vae-mnist8",), vae_work), "gan": (("gan-faces",), gan_work)}
     results = {}
-    for family, (names, work) in families.items():
-        found = installed(*names)
+    for fam in FAMILIES:  # the flow page's families: each one's model, or its stand-in
+        found = installed(fam["model"], *filter(None, [fam.get("stand_in")]))
         if found is None:
             continue
         name, model = found
-        sample, rate = work(model, args.batch)
+        family = fam["family"]
+        sample, rate = WORK[fam["model"]](model, args.batch)
         with torch.inference_mode():
             sample_ms = median_ms(sample, args.repeats)
         train = rate(args.steps)
         results[name] = {"family": family, "sample_ms_per_image": sample_ms, "train_images_per_s": train}
-        print(f"{family:15s} {name:18s} sample one image {sample_ms:9.2f} ms   training {train:7.1f} img/s",
+        print(f"{family:28s} {name:18s} sample one image {sample_ms:9.2f} ms   training {train:7.1f} img/s",
               flush=True)
     if "flow-mnist8" in results:
         base = results["flow-mnist8"]

@@ -25,6 +25,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from genlib.vae import lerp
+
 H = W = 28
 D = H * W
 BINS = 256
@@ -234,8 +236,7 @@ class Flow(nn.Module):
 
     def inverse_continuous(self, z):
         """z [n, 784] -> v [n,1,28,28]: one pass back through every layer (no loop over pixels)."""
-        n = z.shape[0]
-        eps1, eps2 = z[:, :392].reshape(n, 2, 14, 14), z[:, 392:].reshape(n, 8, 7, 7)
+        eps1, eps2 = z_parts(z)
         h = self.top_prior.inverse(eps2)
         for step in reversed(self.scale2):
             h = step.inverse(h)
@@ -320,6 +321,4 @@ def probes(digit, clothing, seed: int = 0) -> dict[str, torch.Tensor]:
 def interpolate_codes(model: Flow, a, b, steps: int = 10) -> torch.Tensor:
     """Images along the straight line between the exact codes of a and b: [steps,1,28,28] grey levels
     (the two ends are a and b themselves)."""
-    za, zb = model.encode(a), model.encode(b)
-    t = torch.linspace(0, 1, steps)[:, None]
-    return model.decode((1 - t) * za + t * zb)
+    return model.decode(lerp(model.encode(a)[0], model.encode(b)[0], steps))

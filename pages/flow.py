@@ -10,7 +10,7 @@ import torch
 from genlib import families, flow
 from genlib.data import demo_images
 from genlib.images import tile, to_uint8_hwc
-from genlib.vae import grid_image
+from genlib.vae import grid_image, lerp
 from pages._shared import Param, load_model, read_link, show_notes, write_link
 
 N_DEMO = 1000  # shipped demo test digits (and clothes), 100 per class
@@ -37,10 +37,14 @@ def share():
     write_link(LINK, {p.name: st.session_state[f"fl_{p.name}"] for p in LINK})
 
 
+def zoomed_grid(images01, nrow: int, zoom: int = ZOOM):
+    """Images in [0, 1] [n,1,h,w] -> one uint8 grid image, each pixel drawn as a zoom x zoom block."""
+    return np.kron(grid_image(images01, nrow), np.ones((zoom, zoom), dtype=np.uint8))
+
+
 def levels_to_image(x, nrow: int, zoom: int = ZOOM):
     """Grey levels [n,1,28,28] -> one uint8 grid image, each pixel drawn as a zoom x zoom block."""
-    img = grid_image(torch.as_tensor(x).float() / 255, nrow)
-    return np.kron(img, np.ones((zoom, zoom), dtype=np.uint8))
+    return zoomed_grid(torch.as_tensor(x).float() / 255, nrow, zoom)
 
 
 @st.cache_data(show_spinner=False)
@@ -56,13 +60,18 @@ def flow_samples(seed: int, temperature: float, n: int = 32):
 
 @st.cache_data(show_spinner=False)
 def probe_scores(i: int):
-    """(probe images, their bits/dim, the mean bits/dim of 100 test digits) for test digit i."""
+    """(probe images, their bits/dim) for test digit i."""
     probes = flow.probes(digit(i), digit(i, "fashion"), seed=i)
-    model = load_model("flow-mnist8")
     with torch.inference_mode():
-        bpd = {k: flow.bits_per_dim(model.log_prob(v)).item() for k, v in probes.items()}
-        typical = flow.bits_per_dim(model.log_prob(torch.cat([digit(j) for j in range(0, N_DEMO, 10)]))).mean()
-    return probes, bpd, typical.item()
+        return probes, {k: flow.bits_per_dim(load_model("flow-mnist8").log_prob(v)).item() for k, v in probes.items()}
+
+
+@st.cache_data(show_spinner=False)
+def typical_bits_per_dim() -> float:
+    """The mean bits/dim of 100 test digits (every 10th demo digit): the same for every chosen digit."""
+    x = torch.cat([digit(j) for j in range(0, N_DEMO, 10)])
+    with torch.inference_mode():
+        return flow.bits_per_dim(load_model("flow-mnist8").log_prob(x)).mean().item()
 
 
 @st.cache_data(show_spinner="Sampling every family…")
@@ -113,9 +122,9 @@ def round_trip_section():
     parts = flow.code_images(z)
     cols = st.columns(5)
     cols[0].image(levels_to_image(x, 1), caption=f"test digit #{i}")
-    cols[1].image(np.kron(grid_image(parts[0], 1, 0), np.ones((4, 4), np.uint8)),
+    cols[1].image(zoomed_grid(parts[0], 1, 4),
                   caption="z, first part: 2 maps of 14×14 (left the flow at the first scale)")
-    cols[2].image(np.kron(grid_image(parts[1], 1, 0), np.ones((4, 4), np.uint8)),
+    cols[2].image(zoomed_grid(parts[1], 1, 4),
                   caption="z, second part: 8 maps of 7×7 (the top of the flow)")
     err = (back - x).abs().max().item()
     cols[3].image(levels_to_image(back, 1), caption=f"decode(z): largest pixel error {err:.0f} grey levels")
@@ -133,13 +142,12 @@ def round_trip_section():
         st.image(levels_to_image(flow.interpolate_codes(model, a, b), 10, 3), width="stretch",
                  caption="flow: decode((1−t)·f(a) + t·f(b)), exact codes, so both ends are the digits themselves")
         if vae is not None:
-            ends = torch.cat([vae.encode(a)[0], vae.encode(b)[0]])
-            t = torch.linspace(0, 1, 10)[:, None]
-            path = (vae.decode((1 - t) * ends[:1] + t * ends[1:]) * 255).round()
-            st.image(levels_to_image(path, 10, 3), width="stretch",
+            path = vae.decode(lerp(vae.encode(a)[0][0], vae.encode(b)[0][0], 10))
+            st.image(zoomed_grid(path, 10, 3), width="stretch",
                      caption="VAE: decode((1−t)·μ(a) + t·μ(b)); even its ends are reconstructions, not the digits")
     st.header("4 · How likely is this image? Digits and non-digits")
-    probes, bpd, typical = probe_scores(i)
+    probes, bpd = probe_scores(i)
+    typical = typical_bits_per_dim()
     for col, (k, v) in zip(st.columns(len(probes)), probes.items()):
         col.image(levels_to_image(v, 1, 3), caption=f"{k}: {bpd[k]:.2f} bits/dim", width=84)
     fig = go.Figure(go.Bar(x=list(bpd.values()), y=list(bpd), orientation="h", marker_color="#4f46e5",
@@ -203,6 +211,7 @@ if model is not None:
     samples_section()
     round_trip_section()
 families_section()
+card = getattr(model, "card", None)
 with st.expander("The lecture box: change of variables, and why coupling layers make it cheap", expanded=False):
     st.latex(r"z = f(x),\quad x = f^{-1}(z),\quad z \sim \mathcal{N}(0, I)")
     st.latex(r"\log p(x) = \log \mathcal{N}(f(x); 0, I) + \log\left|\det \frac{\partial f(x)}{\partial x}\right|")
@@ -217,12 +226,11 @@ with st.expander("The lecture box: change of variables, and why coupling layers 
     st.caption("A determinant of a D×D Jacobian costs O(D³) in general; a coupling layer's is triangular, so it costs "
                "a sum. Each flow step here: actnorm, an invertible 1×1 convolution (LU form: log|det| is a sum of "
                "its diagonal) and an affine coupling.")
-    pilots = (getattr(model, "card", None) or {}).get("pilots") or []
+    pilots = (card or {}).get("pilots") or []
     if pilots:
         st.caption("Pilot runs of equal wall time behind the recipe (from the card): " + "; ".join(
             f"logit α = {p['config']['logit_alpha']:g}: {p['test_bits_per_dim']:.3f} bits/dim after "
             f"{p['wall_time_s'] / 60:.0f} min" for p in pilots) + " (α = 0: pixels only centred, no logit).")
-card = getattr(model, "card", None)
 if card:
     st.caption(f"flow-mnist8: {flow.D} dimensions, {card['parameters']:,} parameters, test "
                f"{card['metrics']['test_bits_per_dim']} bits/dim on {card['metrics']['eval_images']:,} test digits "

@@ -192,6 +192,18 @@ def real_or_synthetic(args, load, synthetic, keep: int = 64):
     return {k: v[:keep] for k, v in data.items()} if isinstance(data, dict) else data[:keep]
 
 
+def grey_levels(args, dataset: str, split: str, keep: int):
+    """The 8-bit images of a split as a float tensor [N,1,28,28] of grey levels 0..255; a dry run keeps the first
+    `keep` (the shipped demo images where the data is missing)."""
+    import torch
+
+    from genlib import data
+
+    x = real_or_synthetic(args, lambda: data.load_npz(dataset, args.data)[f"x_{split}"],
+                          lambda: data.demo_images(dataset)[0][:keep], keep=keep)
+    return torch.as_tensor(x).float()[:, None]
+
+
 def ema_of(model, decay: float):
     """torch's AveragedModel holding the exponential moving average of model's weights (ema.module is the
     averaged model; call ema.update_parameters(model) after each step). The decay ramps up as (1 + n) / (10 + n)

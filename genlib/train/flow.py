@@ -20,7 +20,7 @@ import time
 
 from genlib.train.autoregressive import (LICENCE, fit, optimizer_step, resumed_settings, scheduled_learning_rate,
                                          starting_model)
-from genlib.train.common import Run, add_common_arguments, command_string, ema_of, real_or_synthetic
+from genlib.train.common import Run, add_common_arguments, command_string, ema_of, grey_levels
 
 PUBLISHED_BITS_PER_DIM = {"RealNVP (Dinh et al. 2017)": 1.06, "Glow (Kingma & Dhariwal 2018)": 1.05,
                           "FFJORD (Grathwohl et al. 2019)": 0.99}
@@ -58,17 +58,6 @@ def model_config(args) -> dict:
     return {**config, **DRY_RUN_CONFIG} if args.dry_run else config
 
 
-def images(args, split: str):
-    """MNIST grey levels as a float tensor [N,1,28,28] of 0..255 (the shipped demo digits on a dry run without data)."""
-    import torch
-
-    from genlib import data
-
-    x = real_or_synthetic(args, lambda: data.load_npz("mnist", args.data)[f"x_{split}"],
-                          lambda: data.demo_images("mnist")[0], keep=64)
-    return torch.as_tensor(x).float()[:, None]
-
-
 def mean_bits_per_dim(model, x, batch: int = 500, seed: int = 0) -> float:
     """The dequantization bound in bits/dim, averaged over x (one u per image, from `seed` per batch)."""
     import torch
@@ -91,7 +80,7 @@ def main(args):
     ck = run.resume()
     config = resumed_settings(args, ck, model_config(args))
     model, initialised_from = starting_model(args, flow.build, config, run.out_dir)
-    x_train = images(args, "train")
+    x_train = grey_levels(args, "mnist", "train", keep=64)
     if not ck and not initialised_from:
         with torch.no_grad():  # actnorm's data-dependent initialisation, on a larger batch than one step's
             model.train().forward_continuous(x_train[:512] + torch.rand(x_train[:512].shape))
@@ -141,7 +130,7 @@ def export(run, candidates: dict, monitor, n_train: int, initialised_from) -> di
     scores = {name: mean_bits_per_dim(m, monitor) for name, m in candidates.items()}
     which = min(scores, key=scores.get)
     t0 = time.time()
-    test = images(args, "test")
+    test = grey_levels(args, "mnist", "test", keep=64)
     bpd = mean_bits_per_dim(candidates[which], test)
     nll = bpd * 784 * math.log(2)
     print(f"monitor bits/dim {scores}; exporting {which}; test {bpd:.4f} bits/dim = {nll:.2f} nats "

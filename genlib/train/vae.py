@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 import time
 
-from genlib.train.common import Progress, Run, add_common_arguments, command_string, real_or_synthetic
+from genlib.train.common import Progress, Run, add_common_arguments, command_string, grey_levels, real_or_synthetic
 
 # Per-model defaults. 469 steps of 128 images = one epoch of the 60,000 training images.
 NAMES = {
@@ -97,9 +97,7 @@ def test_set(args, dataset: str, likelihood: str = "bernoulli"):
     from genlib import data
 
     if likelihood == "logistic":
-        x = real_or_synthetic(args, lambda: data.load_npz(dataset, args.data)["x_test"],
-                              lambda: data.demo_images(dataset)[0][:16], keep=16)
-        return torch.as_tensor(x).float()[:, None]
+        return grey_levels(args, dataset, "test", keep=16)
 
     def demo():
         x = torch.from_numpy(data.demo_images(dataset)[0][:16]).float()[:, None] / 255
