@@ -58,9 +58,15 @@ def flow_work(model, batch):
 
 def pixelcnn_work(model, batch):
     seeds = iter(range(10**6))
-    if hasattr(model, "sample"):  # the 8-bit PixelCNN++
+    if hasattr(model, "sample"):  # the 8-bit PixelCNN++, trained in bfloat16 autocast as its trainer does
+        from genlib.train.pixelcnnpp import exact_loss
+
         x = digits(batch)
-        return lambda: model.sample(1, seed=next(seeds)), adam_rate(model, lambda net: -net.log_prob(x).mean(), batch)
+
+        def exact(net):
+            with torch.autocast("cpu", dtype=torch.bfloat16):
+                return exact_loss(net, x, None)
+        return lambda: model.sample(1, seed=next(seeds)), adam_rate(model, exact, batch)
     x = data.binarize(digits(batch) / 255, torch.Generator().manual_seed(0))
     empty, unknown = torch.zeros(1, 1, 28, 28), torch.zeros(1, 1, 28, 28, dtype=torch.bool)
 

@@ -37,3 +37,20 @@ def sample(mean, log_scale, generator=None) -> torch.Tensor:
     u = torch.rand(mean.shape, generator=generator).clamp(1e-5, 1 - 1e-5)
     v = mean + log_scale.exp() * (torch.log(u) - torch.log1p(-u))
     return v.round().clamp(0, LEVELS - 1)
+
+
+def mixture_log_prob(x, logits, means, log_scales) -> torch.Tensor:
+    """log P(x) per pixel [n,1,h,w] under a mixture of K discretized logistics (PixelCNN++'s output):
+    mixture logits, means and log scales each [n,K,h,w] (grey-level units)."""
+    per_component = log_prob(x.expand_as(means), means, log_scales)            # [n,K,h,w]
+    return torch.logsumexp(F.log_softmax(logits.float(), 1) + per_component, 1, keepdim=True)
+
+
+def mixture_draw(logits, means, log_scales, u) -> torch.Tensor:
+    """Grey levels [n] drawn from one pixel's mixture (each argument [n,K]) with uniforms u [n,2]: u[:,0] picks
+    the component (inverse CDF of its weights), u[:,1] the value (inverse CDF of the logistic), rounded."""
+    cdf = F.softmax(logits.float(), 1).cumsum(1)
+    k = (cdf < u[:, :1] * cdf[:, -1:]).sum(1).clamp(max=logits.shape[1] - 1)[:, None]   # [n,1]
+    v = u[:, 1].clamp(1e-5, 1 - 1e-5)
+    value = means.gather(1, k)[:, 0] + log_scales.gather(1, k)[:, 0].exp() * (torch.log(v) - torch.log1p(-v))
+    return value.round().clamp(0, LEVELS - 1)

@@ -30,6 +30,7 @@ FAMILIES = {
     "classifier": "genlib.classifier",
     "quality": "genlib.image_quality",
     "flow": "genlib.flow",
+    "pixelcnnpp": "genlib.pixelcnnpp",
 }
 
 # How each shipped model is (re)made; quoted when its weights are missing.
@@ -45,6 +46,9 @@ TRAIN_COMMANDS = {
     "pixelrnn-diag-mnist": "python -m genlib.train pixelrnn --variant diag",
     "faces-quality": "python -m genlib.train quality",
     "flow-mnist8": "python -m genlib.train flow",
+    "pixelcnnpp-mnist8": "python -m genlib.train pixelcnnpp",
+    "pixelcnnpp-ablation-0": "python benchmarks/pixelcnnpp_ablation.py --train, then copy "
+                             "runs/pixelcnnpp-ablation/pixelcnnpp-ablation-0.* into weights/",
     "vae-mnist8": "python -m genlib.train vae --name vae-mnist8",
 }
 

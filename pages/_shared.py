@@ -89,6 +89,26 @@ def shared_store(name: str, max_items: int = 64) -> SharedStore:
     return SharedStore(max_items)
 
 
+# ---- digits as pictures ---------------------------------------------------------------------------------
+ZOOM = 5
+
+
+def zoomed_grid(images01, nrow: int, zoom: int = ZOOM):
+    """Images in [0, 1] [n,1,h,w] -> one uint8 grid image, each pixel drawn as a zoom x zoom block."""
+    import numpy as np
+
+    from genlib.vae import grid_image
+
+    return np.kron(grid_image(images01, nrow), np.ones((zoom, zoom), dtype=np.uint8))
+
+
+def levels_to_image(x, nrow: int, zoom: int = ZOOM):
+    """Grey levels [n,1,28,28] (0..255) -> one uint8 grid image, each pixel drawn as a zoom x zoom block."""
+    import torch
+
+    return zoomed_grid(torch.as_tensor(x).float() / 255, nrow, zoom)
+
+
 # ---- values from a link, shown literally --------------------------------------------------------------
 MAX_SHOWN = 100  # characters of a link's value quoted in a note; the rest is counted, not shown
 

@@ -10,11 +10,10 @@ import torch
 from genlib import families, flow
 from genlib.data import demo_images
 from genlib.images import tile, to_uint8_hwc
-from genlib.vae import grid_image, lerp
-from pages._shared import Param, load_model, read_link, show_notes, write_link
+from genlib.vae import lerp
+from pages._shared import Param, levels_to_image, load_model, read_link, show_notes, write_link, zoomed_grid
 
 N_DEMO = 1000  # shipped demo test digits (and clothes), 100 per class
-ZOOM = 5
 LINK = [Param("t", float, 0.7, 0.1, 1.0, step=0.05), Param("seed", int, 0, 0, 2**31 - 1),
         Param("digit", int, 0, 0, N_DEMO - 1), Param("a", int, 3, 0, N_DEMO - 1), Param("b", int, 2, 0, N_DEMO - 1)]
 
@@ -35,16 +34,6 @@ def url_state() -> list:
 
 def share():
     write_link(LINK, {p.name: st.session_state[f"fl_{p.name}"] for p in LINK})
-
-
-def zoomed_grid(images01, nrow: int, zoom: int = ZOOM):
-    """Images in [0, 1] [n,1,h,w] -> one uint8 grid image, each pixel drawn as a zoom x zoom block."""
-    return np.kron(grid_image(images01, nrow), np.ones((zoom, zoom), dtype=np.uint8))
-
-
-def levels_to_image(x, nrow: int, zoom: int = ZOOM):
-    """Grey levels [n,1,28,28] -> one uint8 grid image, each pixel drawn as a zoom x zoom block."""
-    return zoomed_grid(torch.as_tensor(x).float() / 255, nrow, zoom)
 
 
 @st.cache_data(show_spinner=False)

@@ -10,6 +10,7 @@ FAMILIES = {
     "pixelcnn": "the PixelCNN on binarized MNIST -> weights/pixelcnn-mnist",
     "pixelrnn": "a PixelRNN (--variant row|diag) on binarized MNIST -> weights/pixelrnn-<variant>-mnist",
     "flow": "the reversible (Glow-style) flow on 8-bit MNIST -> weights/flow-mnist8",
+    "pixelcnnpp": "the PixelCNN with the slide's improvements on 8-bit MNIST -> weights/pixelcnnpp-mnist8",
 }
 
 

@@ -39,7 +39,7 @@ def notes_text(at) -> str:
 
 def save_tiny_models(folder: Path, names=None) -> list[str]:
     """Tiny random versions of the models the demo pages load, saved into `folder`; returns their names."""
-    from genlib import flow, gan, pixelcnn, vae
+    from genlib import flow, gan, pixelcnn, pixelcnnpp, vae
 
     cards = {"licence": "test", "command": "tests", "seed": 0, "steps": 0, "wall_time_s": 0.0}
     made = []
@@ -66,8 +66,13 @@ def save_tiny_models(folder: Path, names=None) -> list[str]:
     with torch.no_grad():  # actnorm initialised on digit-like data, as training does first
         fl.train().forward_continuous(torch.rand(16, 1, 28, 28) * 255)
     save(fl.eval(), "flow-mnist8", "flow", fl.config, "mnist", images_seen=128, metrics=TINY_FLOW_METRICS)
+    for name, (_, cfg) in (("pixelcnnpp-mnist8", pixelcnnpp.ablation_configs(TINY_PIXELCNNPP)[-1]),
+                           ("pixelcnnpp-ablation-0", pixelcnnpp.ablation_configs(TINY_PIXELCNNPP)[0])):
+        save(pixelcnnpp.build(cfg).eval(), name, "pixelcnnpp", cfg, "mnist", images_seen=128,
+             metrics={**TINY_FLOW_METRICS, "test_bits_per_dim": 4.5})
     return made
 
 
+TINY_PIXELCNNPP = {"channels": 8, "layers": 1, "mixtures": 2}
 # what a trained flow's card holds (the flow page reads its figures from cards)
 TINY_FLOW_METRICS = {"measured_with": "tests", "eval_set": "test", "eval_images": 16, "test_bits_per_dim": 7.5}

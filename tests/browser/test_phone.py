@@ -182,6 +182,10 @@ def flow_samples(page: Page) -> Locator:
     return captioned(page, re.compile(r"^32 samples, seed "))
 
 
+def best_pixelcnn_samples(page: Page) -> Locator:
+    return captioned(page, re.compile(r"^Best: every item"))
+
+
 @dataclass(frozen=True)
 class Phone:
     link: str                                     # the page's address, with a fixed setup
@@ -215,6 +219,8 @@ PAGES = {
         "vae_explorer?ds=mnist&model=vae&z1=0&z2=0",
         lambda p: [z1_slider(p), decoded(p)], slide_z1, lambda p: [z1_slider(p)]),
     "pages/flow.py": button_redraws_image("flow?t=0.7&seed=0", "New samples", flow_samples),
+    "pages/pixelcnn_improvements.py": button_redraws_image("pixelcnn_improvements?seed=0&digit=0", "New samples",
+                                                           best_pixelcnn_samples),
     "pages/gan_sampler.py": Phone(
         "gan_sampler?seed=123&trunc=0.8",
         lambda p: [p.get_by_role("button", name="New face"), face(p)], new_face,

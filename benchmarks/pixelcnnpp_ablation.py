@@ -1,0 +1,96 @@
+"""The lecture's slide "Improving PixelCNN performance" as an ablation on 8-bit MNIST: each row switches one more
+item on (genlib.pixelcnnpp.ABLATION), every row trained by the training CLI for the same wall time on one thread,
+one row after another, then scored on all 10,000 test images.
+
+    python benchmarks/pixelcnnpp_ablation.py --train [--minutes 12]   # train every row, then write the table
+    python benchmarks/pixelcnnpp_ablation.py                           # the table from the rows' cards
+    python benchmarks/pixelcnnpp_ablation.py --record                  # ... and copy it into pixelcnnpp-mnist8's card
+
+The rows' weights and cards go to runs/pixelcnnpp-ablation/ (not shipped); the table (bits/dim, change against
+the row before, training img/s and its ratio to the baseline, parameters, images seen, the command of each row)
+is written to benchmarks/results/pixelcnnpp_ablation.json and .md, which are committed. Run it with nothing else
+busy on the machine: the img/s column is a timing.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import shlex
+import subprocess
+import sys
+
+import _timing  # noqa: F401  (puts the project root on sys.path)
+
+from genlib import pixelcnnpp, zoo  # noqa: E402
+
+ROOT = zoo.WEIGHTS_DIR.parent
+ROWS_DIR = ROOT / "runs" / "pixelcnnpp-ablation"
+RESULTS = ROOT / "benchmarks" / "results" / "pixelcnnpp_ablation"
+CARD_KEY = "ablation"  # the field of pixelcnnpp-mnist8's card that --record writes
+
+
+def row_command(i: int, config: dict, minutes: float) -> list[str]:
+    flags = ["--channels", str(config["channels"]), "--layers", str(config["layers"]), "--head", config["head"],
+             "--mixtures", str(config["mixtures"]), "--block", config["block"],
+             "--shortcuts" if config["shortcuts"] else "--no-shortcuts",
+             "--multiscale" if config["multiscale"] else "--no-multiscale", "--dropout", str(config["dropout"]),
+             "--ema", "0.999" if i >= pixelcnnpp.EMA_FROM else "0"]
+    return ["python", "-m", "genlib.train", "pixelcnnpp", "--threads", "1", "--minutes", f"{minutes:g}",
+            "--name", f"pixelcnnpp-ablation-{i}", "--out-dir", str(ROWS_DIR.relative_to(ROOT)), *flags]
+
+
+def table() -> list[dict]:
+    """One dict per ablation row from its card (rows not trained yet are left out)."""
+    rows, baseline, previous = [], None, None
+    for i, (label, config) in enumerate(pixelcnnpp.ablation_configs()):
+        path = ROWS_DIR / f"pixelcnnpp-ablation-{i}.json"
+        if not path.exists():
+            continue
+        card = json.loads(path.read_text(encoding="utf-8"))
+        bpd, speed = card["metrics"]["test_bits_per_dim"], card["train_images_per_s"]
+        baseline = baseline or card
+        rows.append({"row": i, "label": label, "config": card["config"], "ema": card["schedule"].split("; ")[-1],
+                     "test_bits_per_dim": bpd, "eval_images": card["metrics"]["eval_images"],
+                     "change_bits_per_dim": None if previous is None else round(bpd - previous, 4),
+                     "train_images_per_s": speed,
+                     "speed_vs_baseline": round(speed / baseline["train_images_per_s"], 2),
+                     "parameters": card["parameters"], "images_seen": card["images_seen"],
+                     "wall_time_s": card["wall_time_s"], "command": card["command"]})
+        previous = bpd
+    return rows
+
+
+def markdown(rows: list[dict]) -> str:
+    lines = ["| row | test bits/dim | change | train img/s | speed vs baseline | parameters | images seen |",
+             "|---|---|---|---|---|---|---|"]
+    for r in rows:
+        change = "" if r["change_bits_per_dim"] is None else f"{r['change_bits_per_dim']:+.4f}"
+        lines.append(f"| {r['label']} | {r['test_bits_per_dim']:.4f} | {change} | {r['train_images_per_s']:.1f} | "
+                     f"x{r['speed_vs_baseline']:.2f} | {r['parameters']:,} | {r['images_seen']:,} |")
+    return "\n".join(lines) + "\n"
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--train", action="store_true", help="train every row first (skips rows whose card exists)")
+    p.add_argument("--minutes", type=float, default=12, help="wall time of each row's training")
+    p.add_argument("--record", action="store_true", help="copy the table into weights/pixelcnnpp-mnist8.json")
+    args = p.parse_args(argv)
+    if args.train:
+        for i, (label, config) in enumerate(pixelcnnpp.ablation_configs()):
+            if (ROWS_DIR / f"pixelcnnpp-ablation-{i}.json").exists():
+                continue
+            command = row_command(i, config, args.minutes)
+            print(f"row {i}: {label}\n  {shlex.join(command)}", flush=True)
+            subprocess.run([sys.executable, *command[1:]], cwd=ROOT, check=True)
+    rows = table()
+    RESULTS.with_suffix(".json").write_text(json.dumps(rows, indent=1) + "\n", encoding="utf-8")
+    RESULTS.with_suffix(".md").write_text(markdown(rows), encoding="utf-8")
+    print(markdown(rows))
+    if args.record:
+        zoo.update_card("pixelcnnpp-mnist8", **{CARD_KEY: rows})
+        print("recorded in weights/pixelcnnpp-mnist8.json")
+
+
+if __name__ == "__main__":
+    main()

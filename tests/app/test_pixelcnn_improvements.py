@@ -1,0 +1,101 @@
+"""AppTest of "Improving PixelCNN, measured" with tiny random models in a temporary weights folder: samples of the
+baseline and the best model, a seeded completion that keeps the given half, the ablation read from the card
+with a verdict per slide item, the link, bad links, and missing weights."""
+from pathlib import Path
+
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+from genlib import improvements, zoo
+from tests.app.helpers import notes_text, save_tiny_models
+
+ROOT = Path(__file__).resolve().parents[2]
+PAGE = str(ROOT / "pages" / "pixelcnn_improvements.py")
+
+
+def ablation_rows(bits_per_dim: list[float], speeds: list[float]) -> list[dict]:
+    """Rows as benchmarks/pixelcnnpp_ablation.py writes them, with the given figures."""
+    rows = []
+    for i, ((label, config), bpd, speed) in enumerate(zip(improvements.pixelcnnpp.ablation_configs(), bits_per_dim,
+                                                           speeds)):
+        rows.append({"row": i, "label": label, "config": config, "test_bits_per_dim": bpd, "eval_images": 10000,
+                     "change_bits_per_dim": None if i == 0 else round(bpd - bits_per_dim[i - 1], 4),
+                     "train_images_per_s": speed, "speed_vs_baseline": round(speed / speeds[0], 2),
+                     "parameters": 1000 + i, "images_seen": 640 * (i + 1), "wall_time_s": 900.0, "command": "tests"})
+    return rows
+
+
+@pytest.fixture
+def tiny_weights(tmp_path, monkeypatch):
+    save_tiny_models(tmp_path, {"pixelcnnpp-mnist8", "pixelcnnpp-ablation-0"})
+    monkeypatch.setattr(zoo, "WEIGHTS_DIR", tmp_path)
+    st.cache_resource.clear()
+    st.cache_data.clear()
+    yield tmp_path
+    st.cache_resource.clear()
+    st.cache_data.clear()
+
+
+def run(query=None) -> AppTest:
+    at = AppTest.from_file(PAGE, default_timeout=120)
+    for k, v in (query or {}).items():
+        at.query_params[k] = v
+    return at.run()
+
+
+def captions(at) -> str:
+    images = [i.caption for element in at.get("image") for i in element.proto.imgs]
+    return " ".join([c.value for c in at.caption] + images)
+
+
+def test_samples_completion_and_the_missing_ablation(tiny_weights):
+    at = run({"seed": "3", "digit": "12"})
+    assert not at.exception, [e.message for e in at.exception]
+    text = captions(at)
+    assert "Baseline: ReLU blocks" in text and "Best: every item" in text and "seed 3" in text
+    assert "test digit #12" in text and "3 completions by pixelcnnpp-mnist8 (seed 3)" in text
+    assert "−log p(x) of the real digit" in text
+    assert "benchmarks/pixelcnnpp_ablation.py --train --record" in at.info[0].value
+    assert dict(at.query_params) == {"seed": "3", "digit": "12"}
+
+
+def test_new_samples_steps_the_seed_into_the_link(tiny_weights):
+    at = run({"seed": "41"})
+    at.button(key="pp_new").click().run()
+    assert not at.exception
+    assert at.number_input(key="pp_seed").value == 42 and at.query_params["seed"] == "42"
+
+
+def test_the_slide_is_shown_with_the_cards_figures_and_verdicts(tiny_weights):
+    # gated helps, short-cuts hurt, the logistic loss is within noise; later rows help
+    rows = ablation_rows([2.0, 1.8, 1.9, 1.905, 1.5, 1.4, 1.45], [40, 30, 29, 28, 24, 24, 23])
+    zoo.update_card("pixelcnnpp-mnist8", tiny_weights, **{improvements.CARD_KEY: rows})
+    at = run()
+    assert not at.exception, [e.message for e in at.exception]
+    marks = " ".join(m.value for m in at.markdown)
+    assert "**Gated convolutional layers** (the slide) — *helps here*" in marks
+    assert "**Short-cut connections** (the slide) — *hurts here, at this training budget*" in marks
+    assert "**Discretized logistic loss** (the slide) — *no measurable effect here*" in marks
+    assert "**Training tricks** (the slide) — *helps here*" in marks  # -0.10 then +0.05: -0.05 in all
+    text = captions(at)
+    assert "measured: + gated blocks: -0.200 bits/dim, x0.75 training speed" in text
+    table = at.dataframe[0].value
+    assert list(table["test bits/dim"]) == [f"{r['test_bits_per_dim']:.4f}" for r in rows]
+    assert "The best row, **+ EMA of the weights (Polyak averaging)**" in marks
+
+
+def test_bad_link_values_give_a_note_and_a_default(tiny_weights):
+    at = run({"digit": "1000", "seed": "x"})
+    assert not at.exception
+    assert "outside 0..999" in notes_text(at) and "not a whole number" in notes_text(at)
+    assert at.number_input(key="pp_digit").value == 0
+
+
+def test_without_weights_the_page_says_how_to_train_them(tmp_path, monkeypatch):
+    monkeypatch.setattr(zoo, "WEIGHTS_DIR", tmp_path)
+    st.cache_resource.clear()
+    at = run()
+    assert not at.exception
+    assert "python -m genlib.train pixelcnnpp" in at.error[0].value
+    st.cache_resource.clear()
