@@ -3,7 +3,7 @@ MNIST (benchmarks/pixelcnnpp_ablation.py, whose table --record copies into pixel
 Pure Python (never streamlit): the page draws what this module says."""
 from __future__ import annotations
 
-from genlib import zoo
+from genlib import pixelcnnpp, zoo
 
 CARD_KEY = "ablation"           # the field of the shipped model's card holding the ablation table
 MODEL = "pixelcnnpp-mnist8"     # the best configuration, trained longer
@@ -55,22 +55,21 @@ def verdict(change: float) -> str:
 
 
 def items(rows: list[dict]) -> list[dict]:
-    """One entry per slide item: its rows' labels, measured effects ('measured'), and a verdict on the summed
-    change in bits/dim; 'not measured yet' where a row is missing."""
+    """One entry per slide item: its rows' measured effects ('measured': lines of text, a row not trained yet
+    says so), and a verdict on the summed change in bits/dim of the rows that were measured."""
     by_row = {r["row"]: r for r in rows}
     out = []
     for item in ITEMS:
-        measured, change = [], 0.0
+        measured, change = [], None
         for i in item["rows"]:
-            if i not in by_row or i - 1 not in by_row:
-                measured = None
-                break
-            row, previous = by_row[i], by_row[i - 1]
-            measured.append(f"{row['label']}: {effect(row, previous)}")
-            change += row["test_bits_per_dim"] - previous["test_bits_per_dim"]
-        out.append({**item, "measured": measured or [],
-                    "verdict": verdict(change) if measured else "not measured yet",
-                    "change_bits_per_dim": change if measured else None})
+            if i in by_row and i - 1 in by_row:
+                row, previous = by_row[i], by_row[i - 1]
+                measured.append(f"{row['label']}: {effect(row, previous)}")
+                change = (change or 0.0) + row["test_bits_per_dim"] - previous["test_bits_per_dim"]
+            else:
+                measured.append(f"{pixelcnnpp.ABLATION[i][0]}: not measured yet")
+        out.append({**item, "measured": measured, "change_bits_per_dim": change,
+                    "verdict": "not measured yet" if change is None else verdict(change)})
     return out
 
 

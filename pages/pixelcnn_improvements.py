@@ -143,7 +143,7 @@ def slide_section():
         icon = VERDICT_ICON.get(item["verdict"], "⏳")
         st.markdown(f"{icon} **{item['item']}** (the slide) — *{item['verdict']}*")
         for line in item["measured"]:
-            st.caption(f"measured: {line}")
+            st.caption(line if line.endswith("not measured yet") else f"measured: {line}")
         st.caption(item["what"])
     table = [{"row": r["label"], "test bits/dim": f"{r['test_bits_per_dim']:.4f}",
               "change": "" if r["change_bits_per_dim"] is None else f"{r['change_bits_per_dim']:+.4f}",

@@ -7,8 +7,8 @@
 
 Training maximises the dequantized log-likelihood: every time an image is used it gets a fresh uniform noise
 u ~ U[0,1)^784 (v = x + u), and the loss is -log p(v) in bits/dim. The rest is the 8-bit trainer's
-(genlib/train/levels.py): warm-up, then a cosine to 0 over the wall-time budget, bfloat16 autocast (--no-bf16:
-float32; the log-dets and every evaluation stay float32 where the layers compute them so), and the EMA
+(genlib/train/levels.py): warm-up, then a cosine to 0 over the wall-time budget, the coupling networks in
+bfloat16 autocast (--no-bf16: float32; the invertible layers, log-dets and every evaluation stay float32), the EMA
 or the raw weights, whichever scores better on 2,000 training images, is exported. The test figure is the
 bound on all 10,000 MNIST test images with one u per image (seed 0).
 """

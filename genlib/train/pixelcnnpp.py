@@ -1,7 +1,7 @@
 """Train the PixelCNN with the slide's switches on 8-bit MNIST -> weights/pixelcnnpp-mnist8
 (python -m genlib.train pixelcnnpp).
 
-    python -m genlib.train pixelcnnpp --threads 1 --minutes 120                # the shipped configuration
+    python -m genlib.train pixelcnnpp --threads 1 --minutes 130                # the shipped configuration
     python -m genlib.train pixelcnnpp --threads 1 --block relu --no-shortcuts --head softmax --single-scale \
         --dropout 0 --ema 0 --name ablation-0 --out-dir runs/ablation --minutes 15   # the ablation's baseline
     python benchmarks/pixelcnnpp_ablation.py --train                             # every ablation row, then the table

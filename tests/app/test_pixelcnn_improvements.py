@@ -85,6 +85,17 @@ def test_the_slide_is_shown_with_the_cards_figures_and_verdicts(tiny_weights):
     assert "The best row, **+ EMA of the weights (Polyak averaging)**" in marks
 
 
+def test_an_item_with_a_row_missing_is_judged_on_the_rows_measured(tiny_weights):
+    rows = ablation_rows([2.0, 1.8, 1.7, 1.6, 1.5, 1.45], [40, 30, 29, 28, 24, 24])  # no dropout row
+    zoo.update_card("pixelcnnpp-mnist8", tiny_weights, **{improvements.CARD_KEY: rows})
+    at = run()
+    assert not at.exception, [e.message for e in at.exception]
+    assert "**Training tricks** (the slide) — *helps here*" in " ".join(m.value for m in at.markdown)
+    text = captions(at)
+    assert "measured: + EMA of the weights (Polyak averaging): -0.050 bits/dim" in text
+    assert "+ dropout: not measured yet" in text
+
+
 def test_bad_link_values_give_a_note_and_a_default(tiny_weights):
     at = run({"digit": "1000", "seed": "x"})
     assert not at.exception

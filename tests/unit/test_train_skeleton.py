@@ -12,6 +12,7 @@ from genlib import pixelcnn, zoo
 from genlib.train import common
 from genlib.train import flow as flow_trainer
 from genlib.train import pixelcnn as pixelcnn_trainer
+from genlib.train import pixelcnnpp as pixelcnnpp_trainer
 from genlib.train import vae as vae_trainer
 from genlib.train.__main__ import main as train, parser
 
@@ -160,3 +161,5 @@ def test_the_commands_in_the_shipped_cards_still_parse_and_mean_the_same(path):
             assert args.add_blocks == card["initialised_from"].get("added_identity_blocks", 0)
         elif args.family == "flow" and not (args.init or args.export):  # the flags make the card's flow
             assert flow_trainer.model_config(args) == config, command
+        elif args.family == "pixelcnnpp" and not (args.init or args.export):
+            assert pixelcnnpp_trainer.model_config(args) == config, command
