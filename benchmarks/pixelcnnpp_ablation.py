@@ -20,6 +20,7 @@ import subprocess
 import sys
 
 import _timing  # noqa: F401  (puts the project root on sys.path)
+from _timing import images_per_second
 
 import torch  # noqa: E402
 
@@ -41,36 +42,63 @@ def row_command(i: int, config: dict, minutes: float) -> list[str]:
             "--name", f"pixelcnnpp-ablation-{i}", "--out-dir", str(ROWS_DIR.relative_to(ROOT)), *flags]
 
 
-def table() -> list[dict]:
-    """One dict per ablation row from its card (rows not trained yet are left out), with the exact causality
-    check (genlib.pixelcnnpp.causality_error) run on the row's trained weights."""
-    rows, baseline, previous = [], None, None
+def training_rate(model, steps: int, batch: int = 64) -> float:
+    """Median img/s of training steps as the trainer takes them (bf16 autocast, exact loss, Adam) on a copy."""
+    import copy
+
+    from genlib.data import demo_images
+    from genlib.train.pixelcnnpp import exact_loss
+
+    net = copy.deepcopy(model).train().requires_grad_(True)
+    opt = torch.optim.Adam(net.parameters(), 1e-4)
+    x = torch.from_numpy(demo_images("mnist")[0][:batch]).float()[:, None]
+
+    def step():
+        with torch.autocast("cpu", dtype=torch.bfloat16):
+            loss = exact_loss(net, x, None)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    return images_per_second(step, batch, steps)
+
+
+def table(timing_steps: int) -> list[dict]:
+    """One dict per ablation row: from the row's card where runs/pixelcnnpp-ablation/ has it (with the exact
+    causality check, genlib.pixelcnnpp.causality_error, run on its trained weights and, with timing_steps > 0, its
+    training speed timed here on an idle machine, the speed during its run kept beside it), else as the committed
+    table holds it (rows trained in an earlier session, on another machine); rows never trained are left out."""
+    saved = RESULTS.with_suffix(".json")
+    known = {r["row"]: r for r in json.loads(saved.read_text(encoding="utf-8"))} if saved.exists() else {}
     for i, (label, config) in enumerate(pixelcnnpp.ablation_configs()):
         path = ROWS_DIR / f"pixelcnnpp-ablation-{i}.json"
         if not path.exists():
             continue
         card = json.loads(path.read_text(encoding="utf-8"))
-        causality = pixelcnnpp.causality_error(zoo.load(path.stem, weights_dir=ROWS_DIR).eval())
-        bpd, speed = card["metrics"]["test_bits_per_dim"], card["train_images_per_s"]
-        baseline = baseline or card
-        rows.append({"row": i, "label": label, "config": card["config"], "ema": card["schedule"].split("; ")[-1],
-                     "test_bits_per_dim": bpd, "eval_images": card["metrics"]["eval_images"],
-                     "change_bits_per_dim": None if previous is None else round(bpd - previous, 4),
-                     "train_images_per_s": speed,
-                     "speed_vs_baseline": round(speed / baseline["train_images_per_s"], 2),
-                     "causality_error": causality, "parameters": card["parameters"], "images_seen": card["images_seen"],
-                     "wall_time_s": card["wall_time_s"], "command": card["command"]})
-        previous = bpd
+        model = zoo.load(path.stem, weights_dir=ROWS_DIR).eval()
+        during = card["train_images_per_s"]
+        known[i] = {"row": i, "label": label, "config": card["config"], "ema": card["schedule"].split("; ")[-1],
+                    "test_bits_per_dim": card["metrics"]["test_bits_per_dim"],
+                    "eval_images": card["metrics"]["eval_images"],
+                    "train_images_per_s": round(training_rate(model, timing_steps), 1) if timing_steps else during,
+                    "images_per_s_during_run": during, "causality_error": pixelcnnpp.causality_error(model),
+                    "parameters": card["parameters"], "images_seen": card["images_seen"],
+                    "wall_time_s": card["wall_time_s"], "command": card["command"]}
+    rows = [known[i] for i in sorted(known)]
+    for k, row in enumerate(rows):  # changes against the row before, speeds against the baseline
+        before = rows[k - 1]["test_bits_per_dim"] if k else None
+        row["change_bits_per_dim"] = None if before is None else round(row["test_bits_per_dim"] - before, 4)
+        row["speed_vs_baseline"] = round(row["train_images_per_s"] / rows[0]["train_images_per_s"], 2)
     return rows
 
 
 def markdown(rows: list[dict]) -> str:
-    lines = ["| row | test bits/dim | change | train img/s | speed vs baseline | parameters | images seen | "
-             "causality error |", "|---|---|---|---|---|---|---|---|"]
+    lines = ["| row | test bits/dim | change | train img/s | speed vs baseline | img/s during its run | parameters | "
+             "images seen | causality error |", "|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
         change = "" if r["change_bits_per_dim"] is None else f"{r['change_bits_per_dim']:+.4f}"
         lines.append(f"| {r['label']} | {r['test_bits_per_dim']:.4f} | {change} | {r['train_images_per_s']:.1f} | "
-                     f"x{r['speed_vs_baseline']:.2f} | {r['parameters']:,} | {r['images_seen']:,} | {r['causality_error']:.1e} |")
+                     f"x{r['speed_vs_baseline']:.2f} | {r['images_per_s_during_run']:.1f} | {r['parameters']:,} | "
+                     f"{r['images_seen']:,} | {r['causality_error']:.1e} |")
     return "\n".join(lines) + "\n"
 
 
@@ -80,6 +108,8 @@ def main(argv=None):
     p.add_argument("--minutes", type=float, default=15, help="wall time of each row's training")
     p.add_argument("--rows", type=int, default=len(pixelcnnpp.ABLATION), help="train the first ROWS rows only")
     p.add_argument("--record", action="store_true", help="copy the table into weights/pixelcnnpp-mnist8.json")
+    p.add_argument("--timing-steps", type=int, default=5,
+                   help="time this many training steps per row here (0: use the speed of each row's own run)")
     args = p.parse_args(argv)
     torch.set_num_threads(1)
     if args.train:
@@ -89,7 +119,7 @@ def main(argv=None):
             command = row_command(i, config, args.minutes)
             print(f"row {i}: {label}\n  {shlex.join(command)}", flush=True)
             subprocess.run([sys.executable, *command[1:]], cwd=ROOT, check=True)
-    rows = table()
+    rows = table(args.timing_steps)
     RESULTS.with_suffix(".json").write_text(json.dumps(rows, indent=1) + "\n", encoding="utf-8")
     RESULTS.with_suffix(".md").write_text(markdown(rows), encoding="utf-8")
     print(markdown(rows))

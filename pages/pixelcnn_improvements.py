@@ -51,9 +51,13 @@ def sampled(model, x, known, seed: int, what: str):
     if (done := store.get(key)) is not None:
         return done
     bar = st.progress(0.0, text=f"{what}…")
+
+    def progress(done, total):  # once per image row: a message per pixel would flood the browser
+        if done % 28 == 0 or done == total:
+            bar.progress(done / total, text=f"{what}: {done} of {total} pixels")
+
     with one_at_a_time("sampling", "digit sampling"):
-        out = model.complete(x, known, seed=seed,
-                             progress=lambda d, t: bar.progress(d / t, text=f"{what}: {d} of {t} pixels"))
+        out = model.complete(x, known, seed=seed, progress=progress)
     bar.empty()
     store.put(key, out)
     return out

@@ -100,7 +100,7 @@ def test_bad_link_values_give_a_note_and_a_default(tiny_weights):
     at = run({"digit": "1000", "seed": "x"})
     assert not at.exception
     assert "outside 0..999" in notes_text(at) and "not a whole number" in notes_text(at)
-    assert at.number_input(key="pp_digit").value == 0
+    assert at.number_input(key="pp_digit").value == 999  # clamped to the nearest allowed value
 
 
 def test_without_weights_the_page_says_how_to_train_them(tmp_path, monkeypatch):
