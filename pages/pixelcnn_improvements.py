@@ -82,7 +82,7 @@ def samples_section():
     blank, hidden = torch.zeros(N_SAMPLES, 1, 28, 28), torch.zeros(1, 1, 28, 28, dtype=torch.bool)
     cols = st.columns(2, wrap=False)  # side by side on a phone too
     for col, model, title in ((cols[0], baseline, "Baseline: ReLU blocks, 256-way softmax"),
-                              (cols[1], best, "Best: every item of the slide, trained longer")):
+                              (cols[1], best, "Best: multi-scale PixelCNN++, trained longer")):
         if model is None:
             col.caption(f"{title}: model not installed.")
             continue

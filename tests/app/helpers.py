@@ -76,3 +76,9 @@ def save_tiny_models(folder: Path, names=None) -> list[str]:
 TINY_PIXELCNNPP = {"channels": 8, "layers": 1, "mixtures": 2}
 # what a trained flow's card holds (the flow page reads its figures from cards)
 TINY_FLOW_METRICS = {"measured_with": "tests", "eval_set": "test", "eval_images": 16, "test_bits_per_dim": 7.5}
+
+
+def captions(at) -> str:
+    """Every caption a page shows: of its text and of its images."""
+    images = [i.caption for element in at.get("image") for i in element.proto.imgs]
+    return " ".join([c.value for c in at.caption] + images)

@@ -8,7 +8,7 @@ import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from genlib import families, zoo
-from tests.app.helpers import notes_text, save_tiny_models
+from tests.app.helpers import captions, notes_text, save_tiny_models
 
 ROOT = Path(__file__).resolve().parents[2]
 PAGE = str(ROOT / "pages" / "flow.py")
@@ -34,12 +34,6 @@ def run(query=None) -> AppTest:
     for k, v in (query or {}).items():
         at.query_params[k] = v
     return at.run()
-
-
-def captions(at) -> str:
-    """Every caption the page shows: of its text and of its images."""
-    images = [i.caption for element in at.get("image") for i in element.proto.imgs]
-    return " ".join([c.value for c in at.caption] + images)
 
 
 def test_every_section_draws_and_the_round_trip_is_exact(tiny_weights):

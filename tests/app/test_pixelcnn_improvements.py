@@ -8,7 +8,7 @@ import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from genlib import improvements, zoo
-from tests.app.helpers import notes_text, save_tiny_models
+from tests.app.helpers import captions, notes_text, save_tiny_models
 
 ROOT = Path(__file__).resolve().parents[2]
 PAGE = str(ROOT / "pages" / "pixelcnn_improvements.py")
@@ -44,16 +44,11 @@ def run(query=None) -> AppTest:
     return at.run()
 
 
-def captions(at) -> str:
-    images = [i.caption for element in at.get("image") for i in element.proto.imgs]
-    return " ".join([c.value for c in at.caption] + images)
-
-
 def test_samples_completion_and_the_missing_ablation(tiny_weights):
     at = run({"seed": "3", "digit": "12"})
     assert not at.exception, [e.message for e in at.exception]
     text = captions(at)
-    assert "Baseline: ReLU blocks" in text and "Best: every item" in text and "seed 3" in text
+    assert "Baseline: ReLU blocks" in text and "Best: multi-scale PixelCNN++" in text and "seed 3" in text
     assert "test digit #12" in text and "3 completions by pixelcnnpp-mnist8 (seed 3)" in text
     assert "−log p(x) of the real digit" in text
     assert "benchmarks/pixelcnnpp_ablation.py --train --record" in at.info[0].value

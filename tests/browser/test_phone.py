@@ -183,7 +183,7 @@ def flow_samples(page: Page) -> Locator:
 
 
 def best_pixelcnn_samples(page: Page) -> Locator:
-    return captioned(page, re.compile(r"^Best: every item"))
+    return captioned(page, re.compile(r"^Best: multi-scale PixelCNN\+\+"))
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ def test_samples_completion_slide_and_formula(page, app_url):
     page.goto(f"{app_url}/pixelcnn_improvements?seed=2&digit=7", timeout=120_000)
     wait_for_app(page)
     best = page.locator('[data-testid="stImageContainer"]').filter(
-        has=page.get_by_text(re.compile(r"^Best: every item"))).locator("img").first
+        has=page.get_by_text(re.compile(r"^Best: multi-scale PixelCNN\+\+"))).locator("img").first
     expect(best).to_be_visible(timeout=120_000)
     expect(page.get_by_text("Baseline: ReLU blocks, 256-way softmax")).to_be_visible()
     expect(page.get_by_text(re.compile(r"^3 completions by pixelcnnpp-mnist8 \(seed 2\)"))).to_be_visible(timeout=120_000)
