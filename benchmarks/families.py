@@ -23,7 +23,7 @@ from _timing import images_per_second, median_ms, model_benchmark_parser
 import torch  # noqa: E402
 
 import genlib  # noqa: E402
-from genlib import data, flow, pixelcnn  # noqa: E402
+from genlib import data, pixelcnn  # noqa: E402
 from genlib.families import BENCHMARK_KEY, FAMILIES  # noqa: E402
 
 

@@ -235,8 +235,7 @@ class PixelCNNpp(nn.Module):
         if self.config["head"] == "softmax":
             cdf = F.softmax(out, 1).cumsum(1)
             return (cdf < u[:, :1] * cdf[:, -1:]).sum(1).clamp(max=LEVELS - 1).float()
-        logits, means, log_scales = logistic_parameters(out[:, :, None, None])
-        return discretized.mixture_draw(logits[:, :, 0, 0], means[:, :, 0, 0], log_scales[:, :, 0, 0], u)
+        return discretized.mixture_draw(*logistic_parameters(out), u)
 
     @torch.inference_mode()
     def complete(self, x, known, seed=None, progress=None, paint=None) -> torch.Tensor:
@@ -290,8 +289,8 @@ def causality_error(model, seed: int = 1, chunk: int = 49) -> float:
 
 
 def logistic_parameters(out):
-    """Head output [n,3K,h,w] -> mixture logits, means (grey levels) and log scales (grey levels), each
-    [n,K,h,w]. Means and scales are learnt on the [-1, 1] scale of the input, as in PixelCNN++."""
+    """Head output [n,3K,...] -> mixture logits, means (grey levels) and log scales (grey levels), each
+    [n,K,...]. Means and scales are learnt on the [-1, 1] scale of the input, as in PixelCNN++."""
     logits, means, log_scales = out.chunk(3, 1)
     half = (LEVELS - 1) / 2
     return logits, half * (means + 1), log_scales.clamp(min=-7.0) + math.log(half)

@@ -82,3 +82,23 @@ def captions(at) -> str:
     """Every caption a page shows: of its text and of its images."""
     images = [i.caption for element in at.get("image") for i in element.proto.imgs]
     return " ".join([c.value for c in at.caption] + images)
+
+
+def use_weights(folder, monkeypatch) -> None:
+    """Point the app at the weights in `folder`, with Streamlit's caches emptied (a model cached from another
+    folder would hide the change)."""
+    import streamlit as st
+
+    monkeypatch.setattr(zoo, "WEIGHTS_DIR", folder)
+    st.cache_resource.clear()
+    st.cache_data.clear()
+
+
+def run_page(page: str, query=None, timeout: float = 120):
+    """Run one page script under AppTest with the link's query parameters."""
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(page, default_timeout=timeout)
+    for k, v in (query or {}).items():
+        at.query_params[k] = v
+    return at.run()

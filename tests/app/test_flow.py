@@ -5,19 +5,12 @@ from pathlib import Path
 
 import pytest
 import streamlit as st
-from streamlit.testing.v1 import AppTest
 
 from genlib import families, zoo
-from tests.app.helpers import captions, notes_text, save_tiny_models
+from tests.app.helpers import captions, notes_text, run_page, save_tiny_models, use_weights
 
 ROOT = Path(__file__).resolve().parents[2]
 PAGE = str(ROOT / "pages" / "flow.py")
-
-
-def use_weights(folder, monkeypatch):
-    monkeypatch.setattr(zoo, "WEIGHTS_DIR", folder)
-    st.cache_resource.clear()
-    st.cache_data.clear()
 
 
 @pytest.fixture
@@ -29,11 +22,8 @@ def tiny_weights(tmp_path, monkeypatch):
     st.cache_data.clear()
 
 
-def run(query=None) -> AppTest:
-    at = AppTest.from_file(PAGE, default_timeout=90)
-    for k, v in (query or {}).items():
-        at.query_params[k] = v
-    return at.run()
+def run(query=None):
+    return run_page(PAGE, query, timeout=90)
 
 
 def test_every_section_draws_and_the_round_trip_is_exact(tiny_weights):

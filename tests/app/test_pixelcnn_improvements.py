@@ -5,10 +5,9 @@ from pathlib import Path
 
 import pytest
 import streamlit as st
-from streamlit.testing.v1 import AppTest
 
 from genlib import improvements, zoo
-from tests.app.helpers import captions, notes_text, save_tiny_models
+from tests.app.helpers import captions, notes_text, run_page, save_tiny_models, use_weights
 
 ROOT = Path(__file__).resolve().parents[2]
 PAGE = str(ROOT / "pages" / "pixelcnn_improvements.py")
@@ -29,19 +28,14 @@ def ablation_rows(bits_per_dim: list[float], speeds: list[float]) -> list[dict]:
 @pytest.fixture
 def tiny_weights(tmp_path, monkeypatch):
     save_tiny_models(tmp_path, {"pixelcnnpp-mnist8", "pixelcnnpp-ablation-0"})
-    monkeypatch.setattr(zoo, "WEIGHTS_DIR", tmp_path)
-    st.cache_resource.clear()
-    st.cache_data.clear()
+    use_weights(tmp_path, monkeypatch)
     yield tmp_path
     st.cache_resource.clear()
     st.cache_data.clear()
 
 
-def run(query=None) -> AppTest:
-    at = AppTest.from_file(PAGE, default_timeout=120)
-    for k, v in (query or {}).items():
-        at.query_params[k] = v
-    return at.run()
+def run(query=None):
+    return run_page(PAGE, query)
 
 
 def test_samples_completion_and_the_missing_ablation(tiny_weights):
@@ -99,8 +93,7 @@ def test_bad_link_values_give_a_note_and_a_default(tiny_weights):
 
 
 def test_without_weights_the_page_says_how_to_train_them(tmp_path, monkeypatch):
-    monkeypatch.setattr(zoo, "WEIGHTS_DIR", tmp_path)
-    st.cache_resource.clear()
+    use_weights(tmp_path, monkeypatch)
     at = run()
     assert not at.exception
     assert "python -m genlib.train pixelcnnpp" in at.error[0].value
