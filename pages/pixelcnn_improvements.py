@@ -2,6 +2,8 @@
 digits. Samples of the ablation's baseline next to the best configuration trained longer, completion of a
 half-hidden digit by the best model, and each item of the slide with its measured effect and a verdict.
 Thin UI over genlib.pixelcnnpp and genlib.improvements; every figure comes from a model card."""
+import time
+
 import plotly.graph_objects as go
 import streamlit as st
 import torch
@@ -35,7 +37,8 @@ def share():
 
 
 def new_seed():
-    st.session_state.pp_seed = (st.session_state.pp_seed + 1) % 2**31
+    """Step the seed; samples for it are drawn at once (the student asked for them)."""
+    st.session_state.update(pp_seed=(st.session_state.pp_seed + 1) % 2**31, pp_draw_samples=True)
 
 
 @st.cache_data(show_spinner=False)
@@ -43,12 +46,17 @@ def digit(i: int):
     return torch.from_numpy(demo_images("mnist")[0][i]).float()[None, None]
 
 
-def sampled(model, x, known, seed: int, what: str):
-    """Completions of x (known pixels kept), computed once per model, input and seed for every visitor, with a
-    progress bar; one sampler at a time on the server."""
+def drawn(model, x, known, seed: int):
+    """Key and, when someone on this server has drawn it already, the completions of x for this seed."""
     key = (model.card.get("sha256"), x.numpy().tobytes(), known.numpy().tobytes(), seed)
-    store = shared_store("pixelcnn++ samples", 64)
-    if (done := store.get(key)) is not None:
+    return key, shared_store("pixelcnn++ samples", 64).get(key)
+
+
+def draw(model, x, known, seed: int, what: str, frame, nrow: int):
+    """Complete x (known pixels kept) with a progress bar, painting the rows into `frame` as they come; kept
+    for every visitor per model, input and seed; one sampler at a time on the server."""
+    key, done = drawn(model, x, known, seed)
+    if done is not None:
         return done
     bar = st.progress(0.0, text=f"{what}…")
 
@@ -56,11 +64,27 @@ def sampled(model, x, known, seed: int, what: str):
         if done % 28 == 0 or done == total:
             bar.progress(done / total, text=f"{what}: {done} of {total} pixels")
 
-    with one_at_a_time("sampling", "digit sampling"):
-        out = model.complete(x, known, seed=seed, progress=progress)
+    def paint(images):
+        frame.image(levels_to_image(images, nrow, 4), width="stretch")
+
+    with one_at_a_time("sampling", "digit sampling"), torch.inference_mode():
+        start = time.perf_counter()
+        out = model.complete(x, known, seed=seed, progress=progress, paint=paint)
+        shared_store("pixelcnn++ draw seconds", 16).put(cost_key(model, known, x), time.perf_counter() - start)
     bar.empty()
-    store.put(key, out)
+    frame.empty()
+    shared_store("pixelcnn++ samples", 64).put(key, out)
     return out
+
+
+def cost_key(model, known, x) -> tuple:
+    return model.card.get("sha256"), x.shape[0], int(known.sum())
+
+
+def cost_note(model, x, known, what: str) -> str:
+    last = shared_store("pixelcnn++ draw seconds", 16).get(cost_key(model, known, x))
+    took = f"the last draw on this server took {last:.0f} s" if last else "up to a minute on one core"
+    return f"{what} not drawn yet: one network pass per pixel, {took}."
 
 
 def label_of(model) -> str:
@@ -76,42 +100,63 @@ show_notes(notes)
 
 @st.fragment
 def samples_section():
+    """Sampling takes 784 network passes per digit: it runs when a student asks (or someone on this server has
+    drawn this seed already), never on opening the page."""
     st.header("1 · Samples: the baseline and the best configuration")
-    st.button("New samples", on_click=new_seed, key="pp_new", type="primary")
-    seed = st.session_state.pp_seed
+    ss, seed = st.session_state, st.session_state.pp_seed
+    share()  # before drawing: the link is right while the digits come
     blank, hidden = torch.zeros(N_SAMPLES, 1, 28, 28), torch.zeros(1, 1, 28, 28, dtype=torch.bool)
+    models = [(m, t) for m, t in ((baseline, "Baseline: ReLU blocks, 256-way softmax"),
+                                  (best, "Best: multi-scale PixelCNN++, trained longer")) if m is not None]
+    button = st.empty()  # filled after drawing, so it says what a click will do next
     cols = st.columns(2, wrap=False)  # side by side on a phone too
-    for col, model, title in ((cols[0], baseline, "Baseline: ReLU blocks, 256-way softmax"),
-                              (cols[1], best, "Best: multi-scale PixelCNN++, trained longer")):
-        if model is None:
-            col.caption(f"{title}: model not installed.")
+    for col, (model, title) in zip(cols, models):
+        if drawn(model, blank, hidden, seed)[1] is None and not ss.get("pp_draw_samples"):
+            col.caption(f"{title}: " + cost_note(model, blank, hidden, f"{N_SAMPLES} digits (seed {seed})"))
             continue
-        x = sampled(model, blank, hidden, seed, f"Sampling {N_SAMPLES} digits from {model.card['name']}")
+        with col:
+            x = draw(model, blank, hidden, seed, f"Sampling {N_SAMPLES} digits from {model.card['name']}",
+                     st.empty(), nrow=2)
         col.image(levels_to_image(x, 2, 4), width="stretch",
                   caption=f"{title} ({label_of(model)}); seed {seed}, 784 pixels one after another")
+    if baseline is None:
+        cols[1].caption("The baseline (pixelcnnpp-ablation-0) is not installed.")
+    if all(drawn(m, blank, hidden, seed)[1] is not None for m, _ in models):
+        button.button("New samples", on_click=new_seed, key="pp_new", type="primary")
+    else:
+        button.button(f"Draw {N_SAMPLES} digits from each model", key="pp_draw", type="primary",
+                      on_click=ss.update, kwargs={"pp_draw_samples": True})
     st.number_input("Seed", 0, 2**31 - 1, key="pp_seed")
-    share()
 
 
 @st.fragment
 def completion_section():
     st.header("2 · Completing a half-hidden digit")
+    ss = st.session_state
     i = int(st.number_input("Test digit (0–999)", 0, N_DEMO - 1, key="pp_digit"))
-    x, seed = digit(i), st.session_state.pp_seed
+    x, seed = digit(i), ss.pp_seed
+    share()
     known = top_half_known()
-    out = sampled(best, x.expand(N_COMPLETIONS, -1, -1, -1), known, seed,
-                  f"Completing the bottom half {N_COMPLETIONS} times")
+    many = x.expand(N_COMPLETIONS, -1, -1, -1)
+    if drawn(best, many, known, seed)[1] is None and not ss.get("pp_draw_completions"):
+        st.button(f"Complete the bottom half {N_COMPLETIONS} times", key="pp_complete", type="primary",
+                  on_click=ss.update, kwargs={"pp_draw_completions": True})
     cols = st.columns([1, 1, 3])
     cols[0].image(levels_to_image(x, 1, 4), caption=f"test digit #{i}")
     cols[1].image(levels_to_image(torch.where(known, x, torch.full_like(x, 40.0)), 1, 4),
                   caption="what the model is given: the top 14 rows")
+    if drawn(best, many, known, seed)[1] is None and not ss.get("pp_draw_completions"):
+        cols[2].caption(cost_note(best, many, known, f"{N_COMPLETIONS} completions (seed {seed})"))
+        return
+    with cols[2]:
+        out = draw(best, many, known, seed, f"Completing the bottom half {N_COMPLETIONS} times", st.empty(),
+                   nrow=N_COMPLETIONS)
     cols[2].image(levels_to_image(out, N_COMPLETIONS, 4), caption=f"{N_COMPLETIONS} completions by "
                   f"{best.card['name']} (seed {seed}): 392 grey levels sampled one after another")
     with torch.inference_mode():
         bpd = pixelcnnpp.bits_per_dim(best.log_prob(torch.cat([x, out]))).tolist()
     st.caption(f"−log p(x) of the real digit: {bpd[0]:.3f} bits/dim; of the completions: "
                + ", ".join(f"{b:.3f}" for b in bpd[1:]) + " (exact likelihoods, lower = more likely).")
-    share()
 
 
 def top_half_known():

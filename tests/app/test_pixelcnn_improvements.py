@@ -1,6 +1,7 @@
-"""AppTest of "Improving PixelCNN, measured" with tiny random models in a temporary weights folder: samples of the
-baseline and the best model, a seeded completion that keeps the given half, the ablation read from the card
-with a verdict per slide item, the link, bad links, and missing weights."""
+"""AppTest of "Improving PixelCNN, measured" with tiny random models in a temporary weights folder: nothing drawn on
+opening; samples of the baseline and the best model on request (shared with the next visitor); a seeded completion
+that keeps the given half; the ablation read from the card with a verdict per slide item; the link, bad links,
+and missing weights."""
 from pathlib import Path
 
 import pytest
@@ -38,22 +39,47 @@ def run(query=None):
     return run_page(PAGE, query)
 
 
-def test_samples_completion_and_the_missing_ablation(tiny_weights):
+def test_opening_the_page_draws_nothing_until_asked(tiny_weights):
     at = run({"seed": "3", "digit": "12"})
     assert not at.exception, [e.message for e in at.exception]
     text = captions(at)
-    assert "Baseline: ReLU blocks" in text and "Best: multi-scale PixelCNN++" in text and "seed 3" in text
-    assert "test digit #12" in text and "3 completions by pixelcnnpp-mnist8 (seed 3)" in text
-    assert "−log p(x) of the real digit" in text
+    assert "4 digits (seed 3) not drawn yet" in text and "3 completions (seed 3) not drawn yet" in text
+    assert "test digit #12" in text and "completions by" not in text
+    assert [b.key for b in at.button] == ["pp_draw", "pp_complete"]
     assert "benchmarks/pixelcnnpp_ablation.py --train --record" in at.info[0].value
     assert dict(at.query_params) == {"seed": "3", "digit": "12"}
 
 
-def test_new_samples_steps_the_seed_into_the_link(tiny_weights):
+def test_samples_and_a_completion_on_request(tiny_weights):
+    at = run({"seed": "3", "digit": "12"})
+    at.button(key="pp_draw").click().run()
+    assert not at.exception, [e.message for e in at.exception]
+    text = captions(at)
+    assert "Baseline: ReLU blocks" in text and "Best: multi-scale PixelCNN++" in text and "seed 3" in text
+    assert "completions by" not in text  # the completion waits for its own button
+    at.button(key="pp_complete").click().run()
+    text = captions(at)
+    assert "3 completions by pixelcnnpp-mnist8 (seed 3)" in text and "−log p(x) of the real digit" in text
+    at.number_input(key="pp_digit").set_value(13).run()  # asked once: a new digit is completed at once
+    assert "test digit #13" in captions(at) and "3 completions by pixelcnnpp-mnist8" in captions(at)
+
+
+def test_new_samples_steps_the_seed_into_the_link_and_draws(tiny_weights):
     at = run({"seed": "41"})
+    at.button(key="pp_draw").click().run()
     at.button(key="pp_new").click().run()
     assert not at.exception
     assert at.number_input(key="pp_seed").value == 42 and at.query_params["seed"] == "42"
+    assert "seed 42, 784 pixels one after another" in captions(at)
+
+
+def test_samples_drawn_by_one_student_are_shown_to_the_next(tiny_weights):
+    first = run({"seed": "5"})
+    first.button(key="pp_draw").click().run()
+    second = run({"seed": "5"})  # a new session on the same server
+    assert "seed 5, 784 pixels one after another" in captions(second)
+    assert "pp_new" in [b.key for b in second.button]
+    assert "last draw on this server took" in captions(run({"seed": "6"}))
 
 
 def test_the_slide_is_shown_with_the_cards_figures_and_verdicts(tiny_weights):

@@ -186,6 +186,17 @@ def best_pixelcnn_samples(page: Page) -> Locator:
     return captioned(page, re.compile(r"^Best: multi-scale PixelCNN\+\+"))
 
 
+def draw_samples(page: Page) -> Locator:
+    return page.get_by_role("button", name="Draw 4 digits from each model")
+
+
+def draw_pixelcnn_samples(page: Page) -> None:
+    """Sampling runs only when asked: tap, then wait for the best model's digits (784 passes each)."""
+    draw_samples(page).tap()
+    expect(best_pixelcnn_samples(page)).to_be_visible(timeout=2 * FIRST_RUN_MS)
+    expect(best_pixelcnn_samples(page)).to_have_js_property("complete", True)
+
+
 @dataclass(frozen=True)
 class Phone:
     link: str                                     # the page's address, with a fixed setup
@@ -219,8 +230,10 @@ PAGES = {
         "vae_explorer?ds=mnist&model=vae&z1=0&z2=0",
         lambda p: [z1_slider(p), decoded(p)], slide_z1, lambda p: [z1_slider(p)]),
     "pages/flow.py": button_redraws_image("flow?t=0.7&seed=0", "New samples", flow_samples),
-    "pages/pixelcnn_improvements.py": button_redraws_image("pixelcnn_improvements?seed=0&digit=0", "New samples",
-                                                           best_pixelcnn_samples),
+    "pages/pixelcnn_improvements.py": Phone(
+        "pixelcnn_improvements?seed=0&digit=0", lambda p: [draw_samples(p)], draw_pixelcnn_samples,
+        lambda p: [draw_samples(p)], after=lambda p: [p.get_by_role("button", name="New samples"),
+                                                      best_pixelcnn_samples(p)]),
     "pages/gan_sampler.py": Phone(
         "gan_sampler?seed=123&trunc=0.8",
         lambda p: [p.get_by_role("button", name="New face"), face(p)], new_face,
