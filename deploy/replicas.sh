@@ -56,10 +56,15 @@ start_replica() {
   # setsid: the replica is not in this shell's process group, so a Ctrl-C here does not kill it.
   # STREAMLIT_SERVER_COOKIE_SECRET: one secret for all replicas, so a cookie Streamlit signs on one replica
   # (XSRF token) is valid on the others after a move (GenLab has no upload or login, but a fork might).
-  (cd "$ROOT" && GENLAB_TORCH_THREADS="${GENLAB_TORCH_THREADS:-1}" STREAMLIT_SERVER_COOKIE_SECRET="$(cat "$RUN/secret")" \
-     setsid "$PYTHON" -m streamlit run app.py --server.address 127.0.0.1 --server.port "$port" \
-       --server.headless true --client.showErrorDetails none \
-       >"$RUN/r$i.log" 2>&1 </dev/null & echo $! >"$RUN/r$i.pid")
+  # Only the command itself goes to the background (so $! is the replica's own pid), with no descriptor of
+  # this shell left open (a caller piping this script's output would otherwise wait for the replicas).
+  (
+    cd "$ROOT"
+    GENLAB_TORCH_THREADS="${GENLAB_TORCH_THREADS:-1}" STREAMLIT_SERVER_COOKIE_SECRET="$(cat "$RUN/secret")" \
+      setsid "$PYTHON" -m streamlit run app.py --server.address 127.0.0.1 --server.port "$port" \
+        --server.headless true --client.showErrorDetails none >"$RUN/r$i.log" 2>&1 </dev/null &
+    echo $! >"$RUN/r$i.pid"
+  )
   echo "replica r$i: pid $(cat "$RUN/r$i.pid"), 127.0.0.1:$port, log $RUN/r$i.log"
 }
 
@@ -85,11 +90,14 @@ start() {
   "$HAPROXY" -c -q -f "$RUN/haproxy.cfg"
   for ((i = 1; i <= n; i++)); do start_replica "$i"; done
   for ((i = 1; i <= n; i++)); do wait_healthy "$i"; done
-  if alive "$RUN/haproxy.pid"; then  # already running (another N): a soft reload, open websockets stay
-    "$HAPROXY" -D -p "$RUN/haproxy.pid" -f "$RUN/haproxy.cfg" -sf "$(cat "$RUN/haproxy.pid")"
-  else
-    "$HAPROXY" -D -p "$RUN/haproxy.pid" -f "$RUN/haproxy.cfg"
-  fi
+  # -db: HAProxy in the foreground of its own session, so its log (haproxy.cfg logs to stderr: one line per
+  # request, with the replica that served it) goes to haproxy.log; a daemon (-D) would drop it.
+  local old=()
+  alive "$RUN/haproxy.pid" && old=(-sf "$(cat "$RUN/haproxy.pid")")  # running (another N): a soft reload
+  setsid "$HAPROXY" -db -f "$RUN/haproxy.cfg" "${old[@]}" >>"$RUN/haproxy.log" 2>&1 </dev/null &
+  echo $! >"$RUN/haproxy.pid"
+  sleep 0.5
+  alive "$RUN/haproxy.pid" || { echo "HAProxy did not start; see $RUN/haproxy.log" >&2; exit 1; }
   echo "HAProxy: http://127.0.0.1:8501 -> $n replica(s); stats http://127.0.0.1:8404/stats"
 }
 

@@ -67,7 +67,8 @@ def check_haproxy(cfg: str) -> None:
     defaults = [" ".join(w) for w in sections["defaults"]]
     assert "mode http" in defaults, "cookies and websocket upgrades need HTTP mode"
     assert any(line.startswith("timeout tunnel ") for line in defaults), "idle websockets need `timeout tunnel`"
-    assert "option redispatch" in defaults, "a cookie naming a dead replica must fall back to a live one"
+    assert any(line.startswith("option redispatch") for line in defaults), \
+        "a cookie naming a dead replica must fall back to a live one"
     servers = haproxy_servers(cfg)
     assert len(servers) >= 2
     assert all(host == "127.0.0.1" for host, _, _ in servers.values()), "replicas listen on loopback only"
@@ -243,6 +244,7 @@ def test_the_checks_catch_broken_files():
         (check_haproxy, (broken(cfg, f"uri {HEALTH}", "uri /healthz"),)),
         (check_haproxy, (broken(cfg, "timeout tunnel", "timeout queue"),)),
         (check_haproxy, (broken(cfg, "cookie r2", "cookie r1"),)),
+        (check_haproxy, (broken(cfg, "option redispatch", "option dontlognull"),)),
         (check_compose, (yaml.safe_load(broken(compose, '"8512"', '"8599"')), cfg)),
         (check_compose, (yaml.safe_load(broken(compose, "./haproxy.cfg:", "./other.cfg:")), cfg)),
         (check_kubernetes, (list(yaml.safe_load_all(broken(k8s, "path: /_stcore/health", "path: /healthz"))),)),
