@@ -31,6 +31,8 @@ tested in tests/unit/test_streamlit_client.py; nothing here imports locust.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import inspect
 import statistics
 import sys
 import time
@@ -266,6 +268,7 @@ class StreamlitClient:
             import requests
 
             http = requests.Session()
+            http.trust_env = False  # no proxy from the environment (see connect)
         self.target = parse_url(url, base_path)
         self.http = http
         self.timeout_s = timeout_s
@@ -273,6 +276,7 @@ class StreamlitClient:
         self.widgets: dict[str, WidgetState] = {}  # non-trigger states this tab has set (the browser keeps all)
         self.replicas: list[str] = []  # REPLICA_HEADER of every HTTP response, in order
         self.ws = None
+        self._socket = None
 
     # -- HTTP, as the browser
     def get(self, url: str, name: str | None = None):
@@ -292,9 +296,17 @@ class StreamlitClient:
 
         xsrf = self.http.cookies.get(XSRF_COOKIE)
         headers = {"Cookie": self.cookie_header()} if self.http.cookies else None
-        self.ws = connect(ws_url(self.target), subprotocols=subprotocols(xsrf, self.page.session_id or None),
-                          additional_headers=headers, origin=self.target.base, max_size=MAX_FRAME,
-                          open_timeout=self.timeout_s)
+        # As a browser: no pings of its own (the server pings), permessage-deflate offered; no HTTP proxy
+        # from the environment between a load test and its server.
+        # (ping_interval and proxy are newer than Streamlit's oldest websockets, 12: passed where known;
+        # entered as a context manager, which websockets 17 asks for and older versions accept)
+        known = inspect.signature(connect).parameters
+        extra = {k: None for k in ("ping_interval", "proxy") if k in known}
+        self._socket = contextlib.ExitStack()
+        self.ws = self._socket.enter_context(connect(
+            ws_url(self.target), subprotocols=subprotocols(xsrf, self.page.session_id or None),
+            additional_headers=headers, origin=self.target.base, max_size=MAX_FRAME,
+            open_timeout=self.timeout_s, **extra))
 
     def send(self, msg: BackMsg) -> None:
         self.ws.send(msg.SerializeToString())
@@ -391,8 +403,10 @@ class StreamlitClient:
 
     def close(self) -> None:
         if self.ws is not None:
-            self.ws.close()
             self.ws = None
+            if self._socket is not None:
+                self._socket.close()
+            self._socket = None
 
 
 def _is_locust_session(http) -> bool:

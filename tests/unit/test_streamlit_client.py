@@ -264,3 +264,56 @@ def test_kept_widget_states_go_with_later_reruns_until_their_widget_is_gone():
     assert [(w.id, w.WhichOneof("value")) for w in submitted.widget_states.widgets] == \
         [("w-answer", "string_value"), ("w-submit", "trigger_value")]
     assert [w.id for w in nexted.widget_states.widgets] == ["w-next"], "the answered radio is gone from the page"
+
+
+# ------------------------------------------------------------------------------------------- over a real socket
+
+def test_a_tab_over_real_http_and_a_real_websocket():
+    """The client's I/O path (requests for the page, /_stcore/*, /media; websockets for the stream) against
+    a scripted stand-in server on loopback: subprotocols, the cookie on the handshake, binary frames."""
+    import threading
+    from http import HTTPStatus
+
+    from websockets.exceptions import ConnectionClosed
+    from websockets.sync.server import serve
+
+    seen = {}
+
+    def http_part(connection, request):
+        if request.path == "/_stcore/stream":
+            seen["cookie"] = request.headers.get("Cookie")
+            seen["protocols"] = request.headers.get("Sec-WebSocket-Protocol")
+            return None  # the websocket handshake goes on
+        seen.setdefault("http", []).append(request.path)
+        response = connection.respond(HTTPStatus.OK, "ok" if request.path == "/_stcore/health" else "page")
+        if request.path.startswith("/gan_sampler"):
+            response.headers["Set-Cookie"] = "GENLAB_REPLICA=r1; path=/"
+            response.headers["X-GenLab-Replica"] = "r1"
+        return response
+
+    def stream(ws):
+        for answers in ([*gan_page_run()], [element((0, 1, 1), "f-face", imgs=["/media/b.jpg"]),
+                                            finished(ForwardMsg.FINISHED_FRAGMENT_RUN_SUCCESSFULLY)]):
+            seen.setdefault("back", []).append(BackMsg.FromString(ws.recv()))
+            for msg in answers:
+                ws.send(msg.SerializeToString())
+        try:
+            ws.recv()  # until the client closes
+        except ConnectionClosed:
+            pass
+
+    with serve(stream, "127.0.0.1", 0, subprotocols=["streamlit"], process_request=http_part) as server:
+        port = server.socket.getsockname()[1]
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        tab = sc.StreamlitClient(f"http://127.0.0.1:{port}/gan_sampler?seed=3", timeout_s=10)
+        assert tab.open() > 0
+        click = tab.click("New face")
+        tab.close()
+        server.shutdown()
+    assert click.url == "/media/b.jpg" and click.image_bytes == len("page")
+    assert seen["http"] == ["/gan_sampler?seed=3", "/_stcore/health", "/_stcore/host-config", "/media/b.jpg"]
+    assert seen["cookie"] == "GENLAB_REPLICA=r1", "the replica's cookie goes with the websocket"
+    assert seen["protocols"] == "streamlit, PLACEHOLDER_AUTH_TOKEN"
+    first, rerun = (m.rerun_script for m in seen["back"])
+    assert first.page_name == "gan_sampler" and rerun.fragment_id == "f-face"
+    assert tab.replicas == ["r1"]
