@@ -55,7 +55,8 @@ start_replica() {
   if alive "$RUN/r$i.pid"; then echo "replica r$i already runs (pid $(cat "$RUN/r$i.pid"))"; return; fi
   # setsid: the replica is not in this shell's process group, so a Ctrl-C here does not kill it.
   # STREAMLIT_SERVER_COOKIE_SECRET: one secret for all replicas, so a cookie Streamlit signs on one replica
-  # (XSRF token) is valid on the others after a move (GenLab has no upload or login, but a fork might).
+  # (st.login's) stays valid on the others after a move (GenLab has no login, but a fork might; the XSRF
+  # cookie is not signed and works across replicas anyway).
   # Only the command itself goes to the background (so $! is the replica's own pid), with no descriptor of
   # this shell left open (a caller piping this script's output would otherwise wait for the replicas).
   (
