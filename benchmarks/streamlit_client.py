@@ -434,7 +434,7 @@ def main() -> None:
         clicks.append(tab.click(args.label))
     tab.close()
     cpu = time.process_time() - cpu0
-    for name in ("server_ms", "total_ms"):
+    for name in ("server_ms", "total_ms") if clicks else ():
         values = [getattr(c, name) for c in clicks]
         print(f"{args.label} {name}: median {statistics.median(values):.0f} ms, "
               f"min {min(values):.0f}, max {max(values):.0f} over {len(values)} clicks")
