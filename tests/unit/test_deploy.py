@@ -60,7 +60,8 @@ def check_haproxy(cfg: str) -> None:
     cookie = [line for line in back if line.startswith("cookie ")]
     assert cookie and cookie[0].split()[2] == "insert", "sticky sessions need `cookie NAME insert`"
     assert "option httpchk" in back
-    assert f"http-check send meth GET uri {HEALTH}" in back, "health checks must ask Streamlit's health route"
+    sends = [f"{line} ".split(" uri ", 1)[-1].split()[0] for line in back if line.startswith("http-check send ")]
+    assert sends == [HEALTH], "health checks must ask Streamlit's health route"
     assert "http-check expect status 200" in back
     assert any(line.startswith("default-server") and " check" in f" {line}" for line in back) \
         or all(" check" in line for line in back if line.startswith("server ")), "servers must be health-checked"
