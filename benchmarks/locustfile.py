@@ -114,6 +114,7 @@ class Student(HttpUser):
                 self.record("recover", 1000 * (time.perf_counter() - t0))
                 return
             except Exception:
+                self.face_tab.close()
                 time.sleep(0.5)  # the browser retries too, with a back-off
         self.face_tab = None
         self.record("recover", 1000 * (time.perf_counter() - t0), TimeoutError("no working page again"))

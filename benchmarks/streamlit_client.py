@@ -274,7 +274,7 @@ class StreamlitClient:
         self.timeout_s = timeout_s
         self.page = Page()
         self.widgets: dict[str, WidgetState] = {}  # non-trigger states this tab has set (the browser keeps all)
-        self.replicas: list[str] = []  # REPLICA_HEADER of every HTTP response, in order
+        self.replicas: list[str] = []  # REPLICA_HEADER of every HTTP response and handshake, in order
         self.ws = None
         self._socket = None
 
@@ -307,6 +307,9 @@ class StreamlitClient:
             ws_url(self.target), subprotocols=subprotocols(xsrf, self.page.session_id or None),
             additional_headers=headers, origin=self.target.base, max_size=MAX_FRAME,
             open_timeout=self.timeout_s, **extra))
+        response = getattr(self.ws, "response", None)  # the handshake's answer: HAProxy names the replica
+        if response is not None and REPLICA_HEADER in response.headers:
+            self.replicas.append(response.headers[REPLICA_HEADER])
 
     def send(self, msg: BackMsg) -> None:
         self.ws.send(msg.SerializeToString())

@@ -288,6 +288,10 @@ def test_a_tab_over_real_http_and_a_real_websocket():
         response = connection.respond(HTTPStatus.OK, "ok" if request.path == "/_stcore/health" else "page")
         if request.path.startswith("/gan_sampler"):
             response.headers["Set-Cookie"] = "GENLAB_REPLICA=r1; path=/"
+        return response
+
+    def name_the_replica(connection, request, response):
+        if "X-GenLab-Replica" not in response.headers:  # as HAProxy does, on every response
             response.headers["X-GenLab-Replica"] = "r1"
         return response
 
@@ -302,7 +306,8 @@ def test_a_tab_over_real_http_and_a_real_websocket():
         except ConnectionClosed:
             pass
 
-    with serve(stream, "127.0.0.1", 0, subprotocols=["streamlit"], process_request=http_part) as server:
+    with serve(stream, "127.0.0.1", 0, subprotocols=["streamlit"], process_request=http_part,
+               process_response=name_the_replica) as server:
         port = server.socket.getsockname()[1]
         threading.Thread(target=server.serve_forever, daemon=True).start()
         tab = sc.StreamlitClient(f"http://127.0.0.1:{port}/gan_sampler?seed=3", timeout_s=10)
@@ -316,4 +321,4 @@ def test_a_tab_over_real_http_and_a_real_websocket():
     assert seen["protocols"] == "streamlit, PLACEHOLDER_AUTH_TOKEN"
     first, rerun = (m.rerun_script for m in seen["back"])
     assert first.page_name == "gan_sampler" and rerun.fragment_id == "f-face"
-    assert tab.replicas == ["r1"]
+    assert tab.replicas == ["r1", "r1", "r1", "r1", "r1"]  # page, health, host-config, handshake, image
