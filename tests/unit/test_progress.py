@@ -195,3 +195,29 @@ def test_game_answers_are_checked_against_the_rounds():
             rf.decode_answers(bad, ROUNDS)
     with pytest.raises(ValueError):
         rf.encode_answers(ROUNDS, [(True, 4)])
+
+
+def test_round_trips_on_the_shipped_question_bank():
+    """The real files' questions (every kind, GIFT and YAML) through random quizzes, as in the page."""
+    import quiz
+
+    bank = quiz.load_bank()
+    assert max(len(q.options) for q in bank.questions) <= 26, "option letters a-z must cover every question"
+    by_id = bank.by_id()
+    for seed in range(3):
+        rng = random.Random(seed)
+        config = {"topics": bank.topics(), "n": 12, "seed": seed, "scheme": "cbm"}
+        state, log = qs.start(config, bank.questions), []
+        for _ in range(2):
+            while state["pos"] < len(state["ids"]):
+                q = by_id[state["ids"][state["pos"]]]
+                selected, certainty = an_answer(q, rng)
+                qs.record(state, log, qs.result(q, selected, state["round"], certainty, state["quiz"]))
+                value = progress.encode(state, log, bank.questions)
+                restored, _ = progress.restore(value, config, bank.questions)
+                assert comparable(restored) == comparable(state), value
+                qs.advance(state)
+            if not qs.missed_ids(state["results"]):
+                break
+            state = qs.retry(state)
+        assert len(value) < 200, value
