@@ -12,8 +12,10 @@ p(x), only its discriminator's opinion "how real does this look".
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import math
+import re
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -314,3 +316,50 @@ def results_csv(game: Game, answers: list[tuple[bool, int]]) -> str:
 
 def percent(p: float | None) -> str:
     return "–" if p is None else f"{100 * p:.1f}%"
+
+
+# ---- the player's answers in the URL (issue 23) ------------------------------------------------------------
+# A game is fully given by its link (seed, n, images) and the models installed, so the answers are all that a
+# restarted server or another replica needs to put the player back where they were:
+#
+#     progress=1.a41c.l3r1l2      version 1, the game's fingerprint, then per round played: the side picked
+#                                 (l/r) and the certainty (1 guess, 2 fairly sure, 3 sure)
+#
+# The fingerprint (4 hex digits of the rounds' plan) changes when the rounds would differ, e.g. on a machine
+# without the face GAN, so a link from elsewhere gets a note instead of answers moved to other rounds.
+PROGRESS_VERSION = "1"
+
+
+class ProgressError(ValueError):
+    """A progress value that cannot be restored; the message says why, for the player."""
+
+
+def rounds_fingerprint(rounds: list[Round]) -> str:
+    text = "|".join(f"{r.opponent}:{int(r.real_left)}:{r.real_index}:{r.fake_index}" for r in rounds)
+    return hashlib.sha256(text.encode()).hexdigest()[:4]
+
+
+def encode_answers(rounds: list[Round], answers: list[tuple[bool, int]]) -> str:
+    """The progress value of `answers` (picked_left, certainty) to the first rounds of a game."""
+    if len(answers) > len(rounds) or any(c not in CERTAINTY for _, c in answers):
+        raise ValueError("more answers than rounds, or a certainty outside 1-3")
+    return f"{PROGRESS_VERSION}.{rounds_fingerprint(rounds)}." + "".join(
+        f"{'l' if left else 'r'}{certainty}" for left, certainty in answers)
+
+
+def decode_answers(text: str, rounds: list[Round]) -> list[tuple[bool, int]]:
+    """The answers in a progress value, checked against this game's rounds; ProgressError otherwise."""
+    if not isinstance(text, str) or len(text) > 16 + 2 * len(rounds):
+        raise ProgressError("the progress value is missing or too long for this game")
+    version, _, rest = text.partition(".")
+    if version != PROGRESS_VERSION:
+        raise ProgressError(f"the progress is in format {version!r}, which this version of GenLab cannot read")
+    check, _, body = rest.partition(".")
+    if check != rounds_fingerprint(rounds):
+        raise ProgressError("these rounds differ from the ones the link was made with (other models or settings)")
+    if not re.fullmatch(r"([lr][123])*", body):
+        raise ProgressError("the answers are not pairs of a side (l or r) and a certainty (1-3)")
+    answers = [(body[i] == "l", int(body[i + 1])) for i in range(0, len(body), 2)]
+    if len(answers) > len(rounds):
+        raise ProgressError(f"{len(answers)} answers for a game of {len(rounds)} rounds")
+    return answers

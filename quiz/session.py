@@ -14,7 +14,7 @@ import io
 import random
 import re
 
-from .grading import CBM_MARKS, CERTAINTIES, cbm_mark, grade
+from .grading import CBM_MARKS, CERTAINTIES, _indices, _number, cbm_mark, grade
 from .model import Question
 
 SCHEMES = ("exact", "partial", "cbm")  # what the page offers; grade() knows the first two
@@ -107,6 +107,8 @@ def result(question: Question, selected, round_: int = 1, certainty: int | None 
         "kind": question.kind,
         "prompt": question.prompt,
         "your_answer": answer_text(question, selected),
+        # the answer itself (a number or None; sorted option indices), which quiz.progress puts in the URL
+        "selected": _number(selected) if question.kind == "numeric" else tuple(sorted(_indices(question, selected))),
         "correct_answer": key_text(question),
         "correct": exact == 1.0,
         "certainty": certainty,
