@@ -230,9 +230,9 @@ def link_of(table, values: dict) -> dict:
     return {p.name: text(p, values[p.name]) for p in table if values.get(p.name) is not None}
 
 
-def write_link(table, values: dict) -> None:
-    """Put `values` into the address bar (only when it changes: each write costs the browser a history
-    update)."""
-    want = link_of(table, values)
+def write_link(table, values: dict, extra: dict | None = None) -> None:
+    """Put `values` (and `extra`, parameters outside the table such as a game's progress) into the address
+    bar, only when it changes: each write costs the browser a history update."""
+    want = {**link_of(table, values), **(extra or {})}
     if dict(st.query_params) != want:
         st.query_params.from_dict(want)

@@ -16,7 +16,7 @@ import streamlit as st
 import genlib
 from genlib import data
 from genlib import real_or_fake as rf
-from pages._shared import Param, _load_cached, read_link, server_lock, shared_store, show_notes, write_link
+from pages._shared import Param, _load_cached, literal, read_link, server_lock, shared_store, show_notes, write_link
 
 MAX_ROUNDS = 50
 IMAGE_SETS = {"both": "digits and faces", "digits": "digits", "faces": "faces"}
@@ -30,9 +30,10 @@ def read_url() -> None:
     """The link seeds the settings once per session; its notes stay until a setting changes."""
     if "rf_seed" in st.session_state:
         return
-    values, notes = read_link(LINK)
+    values, notes = read_link(LINK, also_known=("progress",))
     seed = values["seed"] if values["seed"] is not None else secrets.randbelow(1_000_000)
-    st.session_state.update(rf_seed=seed, rf_rounds=values["n"], rf_images=values["images"], rf_notes=notes)
+    st.session_state.update(rf_seed=seed, rf_rounds=values["n"], rf_images=values["images"], rf_notes=notes,
+                            rf_link_progress=st.query_params.get("progress"))
 
 
 def settings_ui() -> tuple[int, int, str]:
@@ -55,11 +56,6 @@ def settings_ui() -> tuple[int, int, str]:
 @st.cache_resource(show_spinner="Reading the UTKFace test faces…")
 def test_faces() -> np.ndarray:
     return data.load_faces("test")["x"]  # the GAN trained on the train split: these faces are new to it
-
-
-@st.cache_resource(show_spinner=False)
-def test_digits() -> np.ndarray:
-    return data.demo_images("mnist")[0]
 
 
 def available_models(names) -> tuple[dict, dict]:
@@ -233,14 +229,28 @@ def results(game: rf.Game, answers: list) -> None:
     c1.download_button("Download your results (CSV)", rf.results_csv(game, answers), icon="⬇️",
                        file_name=f"real-or-fake-seed{game.seed}.csv", mime="text/csv", on_click="ignore")
     c2.button("Play these rounds again", icon="🔁", on_click=answers.clear)
-    st.caption("Nothing is stored on the server: your answers live in this browser tab and are gone when you "
-               "close it (download the CSV to keep them).")
+    st.caption("Nothing is stored on the server: your answers live in this tab's link (a reload or a restarted "
+               "server continues the game) and are gone when you close it (download the CSV to keep them).")
+
+
+def answers_from_link(game: rf.Game, answers: list) -> None:
+    """A session that starts from a link with `progress` (a restarted server, another replica, a reload)
+    continues the game where it was; a value that does not fit gives a note and a fresh game."""
+    value = st.session_state.pop("rf_link_progress", None)
+    try:
+        answers.extend(rf.decode_answers(value, game.rounds) if value and not answers else [])
+    except rf.ProgressError as e:
+        st.session_state.rf_notes = [*st.session_state.rf_notes, f"The answers in this link could not be restored "
+                                     f"({e}): a fresh game. The value was {literal(value)}."]
+        show_notes(st.session_state.rf_notes[-1:])
 
 
 @st.fragment
-def board(game: rf.Game, key: tuple) -> None:
-    """The game itself: a click on an answer reruns only this."""
+def board(game: rf.Game, key: tuple, settings: dict) -> None:
+    """The game itself: a click on an answer reruns only this. The link carries the answers so far."""
     answers = st.session_state.setdefault("rf_answers", {}).setdefault(key, [])
+    answers_from_link(game, answers)
+    write_link(LINK, settings, {"progress": rf.encode_answers(game.rounds, answers)} if answers else None)
     playing = len(answers) < len(game.rounds)
     if answers:  # the last round's verdict takes the place of the instructions: the round stays on a phone's screen
         verdict(game, answers)
@@ -265,13 +275,13 @@ show_notes(st.session_state.rf_notes)
 play_box = st.container()
 with st.expander("⚙️ Game settings: images, rounds, seed, new game"):
     seed, rounds, images = settings_ui()
-write_link(LINK, {"seed": seed, "n": rounds, "images": images})
+settings = {"seed": seed, "n": rounds, "images": images}
 st.write("The models' own judges play the same rounds: can a model that writes p(x) down tell its samples from "
          "real data?")
 
 domains = playable_domains(images)
 models, missing = available_models([m.name for m in rf.OPPONENTS + rf.JUDGES if m.domain in domains])
-pools = {"digits": test_digits()} if "digits" in domains else {}
+pools = {"digits": data.demo_images("mnist")[0]} if "digits" in domains else {}
 pools.update({"faces": test_faces()} if "faces" in domains else {})
 opponents = [o for o in rf.OPPONENTS if o.name in models]
 if missing:
@@ -279,9 +289,10 @@ if missing:
         for name, why in missing.items():
             st.write(f"**{name}**: {why}")
 if not opponents:
+    write_link(LINK, settings)
     play_box.error("No model is installed to play against (see below); the game needs at least one.", icon="⚠️")
     st.stop()
 st.caption("Playing against: " + ", ".join(o.label for o in opponents) + ". Digits are shown as the models "
            "see them: black or white pixels, the real ones binarized with one seeded coin flip per pixel.")
 with play_box:
-    board(prepared_game(seed, rounds, models, pools), (seed, rounds, tuple(pools), tuple(models)))
+    board(prepared_game(seed, rounds, models, pools), (seed, rounds, tuple(pools), tuple(models)), settings)

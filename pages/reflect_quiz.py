@@ -1,8 +1,10 @@
 """Reflect quiz: graded self-assessment from the question files in quiz/questions (or $GENLAB_QUIZ_DIR).
 
 Thin UI over `quiz`: the URL holds the quiz (topics, n, seed, scheme), so a link reproduces the same
-questions in the same order; session_state holds the progress and, across quizzes, every answer of this
-browser session (for mastery per topic and the CSV). Text from question files is rendered as Markdown
+questions in the same order, and the answers given so far (`progress`, quiz.progress), so a server restart or
+another replica loses nothing: a session without a quiz of its own restores it from the link. session_state
+holds the progress and, across quizzes, every answer of this browser session (for mastery per topic and the
+CSV). Text from question files is rendered as Markdown
 with $...$ maths (never as HTML); values from the link are shown literally.
 """
 from __future__ import annotations
@@ -14,6 +16,7 @@ import streamlit as st
 import quiz
 from pages._quiz_ui import (LOG, STATE, explain, files_ui, grading_help, mastery_ui, plain, review_ui, score_ui,
                             teachers_ui)
+from pages._quiz_link import answer_key, answers_of, from_link
 from pages._shared import Param, link_of, literal, read_link, show_notes
 from quiz import session as qs
 
@@ -67,15 +70,18 @@ def settings_from_url(bank: quiz.Bank) -> tuple[dict, list[str]]:
     """The quiz described by the link, with a note for each value not taken (which falls back to a default)."""
     topics, notes = topics_from_link(bank)
     default_seed = st.session_state.setdefault("rq_default_seed", random.randrange(MAX_SEED + 1))
-    values, more = read_link(link_table(bank, topics, default_seed), also_known=("topics",))
+    values, more = read_link(link_table(bank, topics, default_seed), also_known=("topics", "progress"))
     return {"topics": topics, **values}, notes + more
 
 
-def write_url(config: dict, bank: quiz.Bank) -> None:
-    """Put the quiz into the address bar (every parameter, so a shared link says it all)."""
+def write_url(config: dict, bank: quiz.Bank, answers: str | None = None) -> None:
+    """Put the quiz into the address bar (every parameter, so a shared link says it all), with the answers
+    given so far as `progress` (none before the first answer)."""
     want = link_of(link_table(bank, config["topics"], config["seed"]), config)
     if config["topics"] != bank.topics():
         want["topics"] = ",".join(qs.topic_slug(t) for t in config["topics"])
+    if answers:
+        want["progress"] = answers
     if dict(st.query_params) != want:
         st.query_params.from_dict(want)
 
@@ -140,7 +146,7 @@ def _certainty_label(c: int) -> str:
 def ask(q: quiz.Question, state: dict) -> None:
     seed, cbm = state["config"]["seed"], state["config"]["scheme"] == "cbm"
     order = qs.option_order(q, seed)
-    key = f"rq-{state['quiz']}-{state['round']}-{q.id}"
+    key = answer_key(state, q)
     done = state["submitted"]
     prompt = q.markdown(q.prompt)
     st.markdown(prompt if "\n" in prompt else f"##### {prompt}")
@@ -246,14 +252,17 @@ def main() -> None:
     url_quiz = {k: config[k] for k in ("topics", "n", "seed")}
     if state is None or {k: state["config"][k] for k in url_quiz} != url_quiz \
             or any(i not in bank.by_id() for i in state["ids"]):
-        state = st.session_state[STATE] = new_quiz(config, bank)  # a new link (or changed files): new quiz
+        # a new link, changed files, or a session that starts from a link: a restart, another replica, a reload
+        state, more = from_link(new_quiz(config, bank), config, bank)
+        st.session_state[STATE] = state
+        show_notes(more)
     # The question comes first (on a phone, on the first screen); grading and settings below it are read first.
     question_box = st.container()
     scheme = st.radio("Grading", qs.SCHEMES, index=qs.SCHEMES.index(config["scheme"]), horizontal=True,
                       key="rq-scheme", format_func=qs.SCHEME_NAMES.get,
                       help="\n\n".join(f"{qs.SCHEME_NAMES[s]}: {quiz.RULES[s]}" for s in qs.SCHEMES))
     state["config"]["scheme"] = config["scheme"] = scheme
-    write_url(state["config"], bank)
+    write_url(state["config"], bank, answers_of(state, bank))
     grading_help()
     settings_ui(bank, state["config"])
     cfg = state["config"]

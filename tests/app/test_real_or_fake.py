@@ -174,3 +174,33 @@ def test_fuzzed_links_never_break_the_page(weights, value):
     notes = " ".join(i.value for i in at.info)
     assert "utm_source" in notes_text(at)                          # an unknown key is named, not ignored silently
     assert "<script>" not in outside_code_spans(notes) and len(notes) < 2000  # literal, and a long value is cut
+
+
+def progress_of(at) -> str | None:
+    value = at.query_params.get("progress")
+    return value[0] if isinstance(value, list) else value
+
+
+def test_the_link_carries_the_answers_and_a_new_session_continues_from_it(weights):
+    at = play(ok(run({"seed": "12", "n": "5", "images": "digits"})), 2, "left", 3)
+    at = play(at, 1, "right", 1)
+    value = progress_of(at)
+    assert value and value.endswith(".l3l3r1"), value
+    assert "Round 4 of 5" in text(at)
+    again = ok(run({"seed": "12", "n": "5", "images": "digits", "progress": value}))  # a restarted server
+    assert "Round 4 of 5" in text(again) and progress_of(again) == value
+    assert play(again, 2).query_params and progress_of(again).endswith(".l3l3r1l3l3")
+    assert "Your results" in text(again) or "Play these rounds again" in [b.label for b in again.button]
+    [b for b in again.button if b.label == "Play these rounds again"][0].click().run()
+    assert progress_of(again) is None and "Round 1 of 5" in text(again)
+
+
+@pytest.mark.parametrize("value", ["2.abcd.l3", "1.0000.l3", "1.{f}.x9", "1.{f}." + "l3" * 6, "1", "🎲"])
+def test_a_progress_that_does_not_fit_gives_a_note_and_a_fresh_game(weights, value):
+    first = play(ok(run({"seed": "12", "n": "5", "images": "digits"})), 1)
+    fingerprint = progress_of(first).split(".")[1]
+    at = ok(run({"seed": "12", "n": "5", "images": "digits", "progress": value.format(f=fingerprint)}))
+    assert "could not be restored" in notes_text(at) and "Round 1 of 5" in text(at)
+    play(at, 1)
+    assert "could not be restored" in notes_text(at)  # the note stays while the game goes on
+    assert progress_of(at).endswith(".l3")

@@ -328,3 +328,58 @@ def test_settings_form_starts_a_new_quiz_and_updates_the_link(bank):
     state = at.session_state["rq"]
     assert state["pos"] == 0 and state["results"] == [] and state["config"]["seed"] != 4321
     assert at.query_params["seed"] == str(state["config"]["seed"])
+
+
+def restarted(at) -> AppTest:
+    """A new session (a restarted server, another replica) opened on the address bar of `at`."""
+    return start(**{k: at.query_params[k] for k in at.query_params})
+
+
+def graded(state) -> list[tuple]:
+    return [(r["id"], r["round"], r["correct"], r["partial"], r["certainty"], r["selected"]) for r in state["results"]]
+
+
+def test_answers_survive_a_restart_through_the_link(bank):
+    at = start(seed=21, n=8, scheme="cbm")
+    for k in range(5):  # right, wrong, right, ... with certainties 1, 2, 3, 1, 2
+        q, state = current(at, bank)
+        answer(at, q, state, right=k % 2 == 0, certainty=k % 3 + 1)
+        if k < 4:
+            at.button(key="rq-next").click().run()
+    assert "progress" in at.query_params  # the 5th answer's feedback is on screen
+    again = restarted(at)
+    assert graded(again.session_state["rq"]) == graded(at.session_state["rq"])
+    assert again.session_state["rq"]["submitted"] and again.query_params["progress"] == at.query_params["progress"]
+    assert "5 of 8 answered" in again.get("progress")[0].proto.text
+    q, state = current(again, bank)
+    key = widget_key(state, q)
+    assert again.radio(key=f"{key}-certainty").value == state["results"][-1]["certainty"]  # shown as answered
+    assert [c.value for c in again.caption if c.value.startswith("You were")] == \
+        [c.value for c in at.caption if c.value.startswith("You were")]
+    again.button(key="rq-next").click().run()
+    assert current(again, bank)[1]["pos"] == 5 and not again.exception
+
+
+def test_a_retry_round_survives_a_restart(bank):
+    at = start(seed=5, n=4, scheme="exact")
+    missed = at.session_state["rq"]["ids"][::2]
+    take(at, bank, right=lambda q: q.id not in missed)
+    at.button(key="rq-retry").click().run()
+    q, state = current(at, bank)
+    answer(at, q, state, right=True)
+    again = restarted(at)
+    assert again.session_state["rq"]["round"] == 2 and again.session_state["rq"]["ids"] == missed
+    assert graded(again.session_state["rq"]) == graded(at.session_state["rq"])
+    assert len(again.session_state["rq_log"]) == 4 + 1  # both rounds, for mastery and the CSV
+
+
+@pytest.mark.parametrize("value", ["9.abcd.a.1a", "1.0000.a.1a", "1.{f}.a.1zz", "1.{f}.q.1a", "1.{f}", "🎲" * 3000])
+def test_a_progress_that_does_not_fit_gives_a_note_and_a_fresh_quiz(bank, value):
+    first = start(seed=21, n=3, scheme="exact")
+    q, state = current(first, bank)
+    answer(first, q, state)
+    fingerprint = first.query_params["progress"].split(".")[1]
+    at = start(seed=21, n=3, scheme="exact", progress=value.format(f=fingerprint))
+    notes = " ".join(i.value for i in at.info)
+    assert "could not be restored" in notes and at.session_state["rq"]["results"] == []
+    assert "progress" not in at.query_params  # the fresh quiz's link drops the value
