@@ -32,13 +32,14 @@ from pathlib import Path
 from locust import HttpUser, between, events, task
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from streamlit_client import Click, StreamlitClient  # noqa: E402
+from streamlit_client import Click, StreamlitClient, answer_question  # noqa: E402
 
 THINK_S = float(os.environ.get("GENLAB_THINK_S", "5"))
 RECOVER_TIMEOUT_S = float(os.environ.get("GENLAB_RECOVER_TIMEOUT_S", "60"))
 SEEDS = itertools.count(int(os.environ.get("GENLAB_FIRST_SEED", "100000")))  # a fresh face per user: no cache hit
 CLICKS = Counter()            # clicks done, for the client's CPU per click
 USERS_PER_REPLICA = Counter()  # replica name -> users whose face tab it served
+FAILURES_BY_HOME = Counter()   # replica that first served a user (None without HAProxy) -> that user's failures
 
 
 class Student(HttpUser):
@@ -48,7 +49,7 @@ class Student(HttpUser):
 
     def on_start(self):
         self.seed = next(SEEDS)
-        self.face_tab = None
+        self.face_tab, self.home = None, None
         self.open_face_tab()
 
     def on_stop(self):
@@ -63,6 +64,8 @@ class Student(HttpUser):
     def record(self, name: str, ms: float, exception: Exception | None = None, length: int = 0) -> None:
         self.environment.events.request.fire(request_type="streamlit", name=name, response_time=ms,
                                              response_length=length, exception=exception, context={})
+        if exception is not None:
+            FAILURES_BY_HOME[self.home] += 1
 
     def timed(self, name: str, action):
         """Run action(); record its milliseconds (its return value if a number, else the wall time)."""
@@ -81,7 +84,9 @@ class Student(HttpUser):
     # -- the face sampler
     def open_face_tab(self) -> bool:
         self.face_tab = self.tab(f"/gan_sampler?seed={self.seed}")
-        return self.timed("open gan_sampler", self.face_tab.open) is not None
+        opened = self.timed("open gan_sampler", self.face_tab.open) is not None
+        self.home = self.face_tab.replicas[0] if self.face_tab.replicas else None
+        return opened
 
     @task(8)
     def new_face(self):
@@ -143,22 +148,6 @@ class BusyStudent(Student):
     @task(1)
     def quiz(self):
         self.one_tab("reflect_quiz", f"/reflect_quiz?seed={self.seed}&scheme=cbm", then=answer_question)
-
-
-def answer_question(tab: StreamlitClient) -> None:
-    """One quiz question with certainty-based marking: an answer (the first option, 0.5 for a number), "fairly
-    sure", Submit, then Next. A question with several right answers is submitted with the first box ticked."""
-    page = tab.page
-    if any(e.kind == "radio" and "Pick one" in e.proto.label for e in page.elements.values()):
-        tab.choose("Pick one answer", 0)
-    elif any(e.kind == "number_input" for e in page.elements.values()):
-        tab.set_value("number_input", "Your answer", double_value=0.5)
-    elif any(e.kind == "checkbox" for e in page.elements.values()):
-        tab.set_value("checkbox", "", bool_value=True)
-    tab.choose("How sure are you?", 1)
-    tab.press("Submit")
-    tab.press("Next question" if any("Next question" in getattr(e.proto, "label", "")
-                                     for e in page.elements.values()) else "See my score")
 
 
 @events.test_stop.add_listener

@@ -412,6 +412,24 @@ class StreamlitClient:
             self._socket = None
 
 
+def answer_question(tab: StreamlitClient, next_question: bool = True) -> None:
+    """One question of the Reflect quiz with certainty-based marking: an answer (the first option, 0.5 for a
+    number), "fairly sure", Submit, then (next_question) Next. A question with several right answers is
+    submitted with the first box ticked."""
+    page = tab.page
+    if any(e.kind == "radio" and "Pick one" in e.proto.label for e in page.elements.values()):
+        tab.choose("Pick one answer", 0)
+    elif any(e.kind == "number_input" for e in page.elements.values()):
+        tab.set_value("number_input", "Your answer", double_value=0.5)
+    elif any(e.kind == "checkbox" for e in page.elements.values()):
+        tab.set_value("checkbox", "", bool_value=True)
+    tab.choose("How sure are you?", 1)
+    tab.press("Submit")
+    if next_question:
+        tab.press("Next question" if any("Next question" in getattr(e.proto, "label", "")
+                                         for e in page.elements.values()) else "See my score")
+
+
 def _is_locust_session(http) -> bool:
     return type(http).__module__.startswith("locust.")
 

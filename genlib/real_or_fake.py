@@ -353,7 +353,7 @@ def decode_answers(text: str, rounds: list[Round]) -> list[tuple[bool, int]]:
         raise ProgressError("the progress value is missing or too long for this game")
     version, _, rest = text.partition(".")
     if version != PROGRESS_VERSION:
-        raise ProgressError(f"the progress is in format {version!r}, which this version of GenLab cannot read")
+        raise ProgressError("the progress is in a format this version of GenLab cannot read")
     check, _, body = rest.partition(".")
     if check != rounds_fingerprint(rounds):
         raise ProgressError("these rounds differ from the ones the link was made with (other models or settings)")

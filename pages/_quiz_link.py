@@ -6,7 +6,7 @@ import streamlit as st
 
 import quiz
 from pages._quiz_ui import LOG, plain
-from pages._shared import literal
+from pages._shared import first_link_value, literal
 from quiz import progress
 
 
@@ -18,14 +18,14 @@ def answer_key(state: dict, q: quiz.Question) -> str:
 def from_link(state: dict, config: dict, bank: quiz.Bank) -> tuple[dict, list[str]]:
     """The new quiz `state` with the link's answers replayed into it, when the link has them; a value that does
     not fit gives a note and the fresh quiz."""
-    value = st.query_params.get("progress")
+    value = first_link_value("progress")[0]
     if not value:
         return state, []
     try:
         state, results = progress.restore(value, config, bank.questions, quiz=state["quiz"])
     except progress.ProgressError as e:
-        return state, [f"The answers in this link could not be restored ({plain(str(e))}): starting this quiz "
-                       f"afresh. The value was {literal(value)}."]
+        return state, [f"{literal('progress=' + value)} in the link: its answers could not be restored "
+                       f"({plain(str(e))}); starting this quiz afresh."]
     st.session_state.setdefault(LOG, []).extend(results)
     show_answer_in_widgets(state, bank)
     return state, []

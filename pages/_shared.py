@@ -223,6 +223,14 @@ def read_link(table, *, also_known=(), query=None) -> tuple[dict, list[str]]:
     return values, [n for n in notes if n]
 
 
+def first_link_value(name: str) -> tuple[str | None, list[str]]:
+    """A link parameter a page reads itself (not a Param): its first value (None when absent), and a note when
+    the link repeats it."""
+    given = st.query_params.get_all(name)
+    repeated = f"{literal(name)} appears {len(given)} times in the link; only the first is used."
+    return (given[0] if given else None), [repeated] if len(given) > 1 else []
+
+
 def link_of(table, values: dict) -> dict:
     """The query string for `values` (every parameter of the table, so a shared link says it all)."""
     def text(p, v):

@@ -16,7 +16,7 @@ import streamlit as st
 import genlib
 from genlib import data
 from genlib import real_or_fake as rf
-from pages._shared import Param, _load_cached, literal, read_link, server_lock, shared_store, show_notes, write_link
+from pages._shared import Param, _load_cached, first_link_value, literal, read_link, server_lock, shared_store, show_notes, write_link
 
 MAX_ROUNDS = 50
 IMAGE_SETS = {"both": "digits and faces", "digits": "digits", "faces": "faces"}
@@ -31,9 +31,10 @@ def read_url() -> None:
     if "rf_seed" in st.session_state:
         return
     values, notes = read_link(LINK, also_known=("progress",))
+    progress, repeated = first_link_value("progress")
     seed = values["seed"] if values["seed"] is not None else secrets.randbelow(1_000_000)
-    st.session_state.update(rf_seed=seed, rf_rounds=values["n"], rf_images=values["images"], rf_notes=notes,
-                            rf_link_progress=st.query_params.get("progress"))
+    st.session_state.update(rf_seed=seed, rf_rounds=values["n"], rf_images=values["images"],
+                            rf_notes=notes + repeated, rf_link_progress=progress)
 
 
 def settings_ui() -> tuple[int, int, str]:
@@ -240,8 +241,8 @@ def answers_from_link(game: rf.Game, answers: list) -> None:
     try:
         answers.extend(rf.decode_answers(value, game.rounds) if value and not answers else [])
     except rf.ProgressError as e:
-        st.session_state.rf_notes = [*st.session_state.rf_notes, f"The answers in this link could not be restored "
-                                     f"({e}): a fresh game. The value was {literal(value)}."]
+        st.session_state.rf_notes = [*st.session_state.rf_notes, f"{literal('progress=' + value)} in the link: "
+                                     f"its answers could not be restored ({e}); a fresh game."]
         show_notes(st.session_state.rf_notes[-1:])
 
 

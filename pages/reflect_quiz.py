@@ -17,7 +17,7 @@ import quiz
 from pages._quiz_ui import (LOG, STATE, explain, files_ui, grading_help, mastery_ui, plain, review_ui, score_ui,
                             teachers_ui)
 from pages._quiz_link import answer_key, answers_of, from_link
-from pages._shared import Param, link_of, literal, read_link, show_notes
+from pages._shared import Param, first_link_value, link_of, literal, read_link, show_notes
 from quiz import session as qs
 
 MAX_SEED = 999_999
@@ -52,15 +52,13 @@ def link_table(bank: quiz.Bank, topics: list[str], default_seed: int) -> list[Pa
 def topics_from_link(bank: quiz.Bank) -> tuple[list[str], list[str]]:
     """The topics named by ?topics=gan,vae (all of them when absent), and a note for what was not taken."""
     slugs = {qs.topic_slug(t): t for t in bank.topics()}
-    given = st.query_params.get_all("topics")
-    if not given:
+    given, notes = first_link_value("topics")
+    if given is None:
         return list(slugs.values()), []
-    notes = [f"{literal('topics')} appears {len(given)} times in the link; only the first is used."] \
-        if len(given) > 1 else []
-    asked = [s.strip() for s in given[0].split(",") if s.strip()]
+    asked = [s.strip() for s in given.split(",") if s.strip()]
     known = [t for s, t in slugs.items() if s in asked]  # bank order, whatever the link's order
     if len(known) < len(asked) or not asked:
-        notes.append(f"{literal('topics=' + given[0])} in the link names "
+        notes.append(f"{literal('topics=' + given)} in the link names "
                      f"{'topics this quiz does not have' if asked else 'no topic'}; known: "
                      f"{plain(', '.join(slugs))}." + ("" if known else " Using all topics."))
     return known or list(slugs.values()), notes
@@ -71,7 +69,7 @@ def settings_from_url(bank: quiz.Bank) -> tuple[dict, list[str]]:
     topics, notes = topics_from_link(bank)
     default_seed = st.session_state.setdefault("rq_default_seed", random.randrange(MAX_SEED + 1))
     values, more = read_link(link_table(bank, topics, default_seed), also_known=("topics", "progress"))
-    return {"topics": topics, **values}, notes + more
+    return {"topics": topics, **values}, notes + more + first_link_value("progress")[1]
 
 
 def write_url(config: dict, bank: quiz.Bank, answers: str | None = None) -> None:
@@ -168,13 +166,18 @@ def ask(q: quiz.Question, state: dict) -> None:
         answer = _selected(q, key, order)
         missing = (q.kind == "numeric" and answer is None) or (q.kind == "single" and not answer)
         unsure = cbm and st.session_state.get(f"{key}-certainty") is None
-        st.button("Submit", type="primary", key="rq-submit", disabled=missing or unsure, on_click=_submit,
-                  args=(q, key, order), help="Pick an answer and how sure you are first" if missing or unsure else None)
+        # Submit and Next act inline, not in on_click callbacks: a click that reaches a new server (a restart,
+        # another replica) has no callback there, but the button still returns True.
+        if st.button("Submit", type="primary", key="rq-submit", disabled=missing or unsure,
+                     help="Pick an answer and how sure you are first" if missing or unsure else None):
+            _submit(q, key, order)
+            st.rerun()
         return
     feedback(q, state["results"][-1], order, key, state["config"]["scheme"])
     last = state["pos"] + 1 >= len(state["ids"])
-    st.button("See my score" if last else "Next question →", type="primary", key="rq-next",
-              on_click=qs.advance, args=(state,))
+    if st.button("See my score" if last else "Next question →", type="primary", key="rq-next"):
+        qs.advance(state)
+        st.rerun()
 
 
 def feedback(q: quiz.Question, res: dict, order: list[int], key: str, scheme: str) -> None:

@@ -58,10 +58,10 @@ def encode_number(x: float) -> str:
 
 def decode_number(text: str) -> float:
     if not re.fullmatch(r"m?\d+(p\d+)?(em?\d+)?", text):
-        raise ProgressError(f"{text!r} is not a number in this format")
+        raise ProgressError("a number is not written in this format")
     x = float(text.replace("m", "-").replace("p", "."))
     if not math.isfinite(x):
-        raise ProgressError(f"{text!r} is too large")
+        raise ProgressError("a number is too large")
     return x
 
 
@@ -76,7 +76,7 @@ def encode_answer(question: Question, selected, certainty: int | None) -> str:
 def decode_answer(question: Question, token: str):
     """(selected, certainty) of one token for this question; ProgressError if it does not fit it."""
     if not token or token[0] not in "0123":
-        raise ProgressError(f"answer {token!r} does not start with a certainty 0-3")
+        raise ProgressError("an answer does not start with a certainty 0-3")
     certainty = int(token[0]) or None
     if certainty is not None and certainty not in CERTAINTIES:  # pragma: no cover - "0123" above
         raise ProgressError(f"unknown certainty {certainty}")
@@ -84,12 +84,12 @@ def decode_answer(question: Question, token: str):
     if question.kind == "numeric":
         return (decode_number(body) if body else None), certainty
     if not re.fullmatch(r"[a-z]*", body) or list(body) != sorted(set(body)):
-        raise ProgressError(f"answer {token!r} to {question.id!r} is not a list of option letters")
+        raise ProgressError(f"the answer to {question.id!r} is not a list of option letters")
     picked = {ascii_lowercase.index(c) for c in body}
     if any(i >= len(question.options) for i in picked):
-        raise ProgressError(f"answer {token!r} picks an option that question {question.id!r} does not have")
+        raise ProgressError(f"the answer to {question.id!r} picks an option that question does not have")
     if question.kind == "single" and len(picked) != 1:
-        raise ProgressError(f"answer {token!r} to the one-answer question {question.id!r} picks {len(picked)}")
+        raise ProgressError(f"the answer to the one-answer question {question.id!r} picks {len(picked)}")
     return picked, certainty
 
 
@@ -115,7 +115,7 @@ def restore(text: str, config: dict, questions: list[Question], quiz: int = 1) -
         raise ProgressError("the progress value is missing or too long")
     version, _, rest = text.partition(".")
     if version != VERSION:
-        raise ProgressError(f"the progress is in format {version!r}, which this version of GenLab cannot read")
+        raise ProgressError("the progress is in a format this version of GenLab cannot read")
     parts = rest.split(".", 2)
     if len(parts) != 3:
         raise ProgressError("the progress value is cut short")
@@ -124,7 +124,7 @@ def restore(text: str, config: dict, questions: list[Question], quiz: int = 1) -
     if check != fingerprint(first):
         raise ProgressError("the quiz's questions have changed since this link was made")
     if status not in (ASKING, FEEDBACK):
-        raise ProgressError(f"unknown status {status!r}")
+        raise ProgressError("the progress has an unknown status")
     by_id = {q.id: q for q in questions}
     state, log = qs.start(config, questions, quiz=quiz), []
     rounds = body.split("-") if body else []

@@ -1,0 +1,32 @@
+"""The load test's client (benchmarks/streamlit_client.py) against a real GenLab server: it opens a page over
+Streamlit's own protocol, clicks "New face" and gets a new image, as a browser tab does; and it plays a quiz
+question. If Streamlit changes its protocol, this fails before a load test reports nonsense."""
+from tests.server.conftest import load_benchmark
+
+sc = load_benchmark("streamlit_client")
+
+
+def test_a_click_gets_a_new_face(app_url):
+    tab = sc.StreamlitClient(f"{app_url}/gan_sampler?seed=7")
+    try:
+        assert tab.open() > 0
+        first = set(tab.page.image_urls())
+        assert first, "the sampler drew no face on opening"
+        clicks = [tab.click("New face") for _ in range(2)]
+        assert all(c.image_bytes > 1000 and 0 < c.server_ms <= c.total_ms for c in clicks)
+        assert len({c.url for c in clicks} | first) == 3  # a new face each time
+        assert not tab.page.exceptions
+    finally:
+        tab.close()
+
+
+def test_a_quiz_answer_with_certainty(app_url):
+    tab = sc.StreamlitClient(f"{app_url}/reflect_quiz?seed=5&n=3&scheme=cbm&topics=gan")
+    try:
+        tab.open()
+        sc.answer_question(tab, next_question=False)
+        texts = " ".join(str(e.proto) for e in tab.page.elements.values())
+        assert "1 of 3 answered" in texts and "fairly sure" in texts
+        assert not tab.page.exceptions
+    finally:
+        tab.close()
