@@ -10,18 +10,7 @@ import pytest
 from genlib import real_or_fake as rf
 from quiz import Question, progress
 from quiz import session as qs
-
-
-def choice(qid, topic, correct, n=4):
-    return Question(id=qid, topic=topic, prompt=f"{qid}?", options=[f"{qid}-o{i}" for i in range(n)],
-                    correct=frozenset(correct), explanation="E",
-                    kind="single" if len(correct) == 1 else "multiple")
-
-
-def numeric(qid, topic, answer):
-    return Question(id=qid, topic=topic, prompt=f"{qid}?", options=[], correct=frozenset(), explanation="E",
-                    kind="numeric", answer=answer, tolerance=0.01)
-
+from tests.unit.test_quiz_session import choice, numeric  # the same small questions
 
 QUESTIONS = [choice(f"g{i}", "GAN", {0}) for i in range(5)] + [choice(f"v{i}", "VAE", {0, 2}) for i in range(4)] \
     + [numeric("n0", "VAE", -1.5), numeric("n1", "GAN", 2e-5)]
