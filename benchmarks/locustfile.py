@@ -1,5 +1,5 @@
 """A class of students as Locust users, each a Streamlit session over the browser's own protocol
-(benchmarks/streamlit_client.py), no browser (issue 23).
+(benchmarks/streamlit_client.py), no browser.
 
 Every student opens the face sampler with a seed of their own and clicks "New face" every few seconds
 (think time GENLAB_THINK_S, default 5 s, +-50 %). One student in four is a BusyStudent who, between faces,

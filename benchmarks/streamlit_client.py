@@ -1,4 +1,4 @@
-"""A Streamlit client that speaks the browser's own protocol, for load tests without browsers (issue 23).
+"""A Streamlit client that speaks the browser's own protocol, for load tests without browsers.
 
 What Streamlit's browser client does, and what this client repeats (read from streamlit 1.67's frontend
 bundle and its server, streamlit/web/server/starlette/starlette_websocket.py and runtime/app_session.py):

@@ -318,7 +318,7 @@ def percent(p: float | None) -> str:
     return "–" if p is None else f"{100 * p:.1f}%"
 
 
-# ---- the player's answers in the URL (issue 23) ------------------------------------------------------------
+# ---- the player's answers in the URL ---------------------------------------------------------------------
 # A game is fully given by its link (seed, n, images) and the models installed, so the answers are all that a
 # restarted server or another replica needs to put the player back where they were:
 #

@@ -1,5 +1,5 @@
 """A quiz's progress as one short, versioned URL value, so that a student's answers (with their certainty)
-survive a server restart or a move to another replica: nothing is stored on the server (issue 23).
+survive a server restart or a move to another replica: nothing is stored on the server.
 
 The link already holds the quiz (topics, n, seed, scheme); `progress` adds what the student did:
 

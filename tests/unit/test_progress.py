@@ -1,4 +1,4 @@
-"""Progress in the URL (issue 23): a quiz's answers with their certainty (quiz.progress) and the answers of
+"""Progress in the URL: a quiz's answers with their certainty (quiz.progress) and the answers of
 "Which one is real?" (genlib.real_or_fake) survive as one short value. At every point of a played quiz the
 value restores exactly the same state; anything else (old format, changed questions, a value cut or typed
 by hand) raises ProgressError with a sentence for the page, never another exception."""
