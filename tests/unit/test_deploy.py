@@ -195,6 +195,23 @@ def test_kubernetes_manifest():
     check_kubernetes(list(yaml.safe_load_all(text("kubernetes.yaml"))))
 
 
+KUBERNETES_VERSION = "1.32.0"  # a release clusters still run; kubernetes-validate ships every release's schemas
+
+
+def check_kubernetes_schema(docs: list[dict]) -> None:
+    """Each resource against the Kubernetes API's own OpenAPI schema, strict (no unknown fields), offline."""
+    validate = pytest.importorskip("kubernetes_validate")
+    for doc in filter(None, docs):
+        try:
+            validate.validate(doc, KUBERNETES_VERSION, strict=True)
+        except validate.ValidationError as e:
+            raise AssertionError(f"{doc['kind']}: {e}") from e
+
+
+def test_kubernetes_manifest_fits_the_api_schema():
+    check_kubernetes_schema(list(yaml.safe_load_all(text("kubernetes.yaml"))))
+
+
 # ---------------------------------------------------------------------------------------------- Dockerfile
 
 def dockerfile_instructions(dockerfile: str) -> list[tuple[str, str]]:
@@ -252,6 +269,8 @@ def test_the_checks_catch_broken_files():
         (check_kubernetes, (list(yaml.safe_load_all(broken(k8s, "affinity: cookie", "affinity: none"))),)),
         (check_kubernetes, (list(yaml.safe_load_all(broken(k8s, "name: genlab\n                port",
                                                            "name: other\n                port"))),)),
+        (check_kubernetes_schema, (list(yaml.safe_load_all(broken(k8s, "replicas: 2", "replicas: two"))),)),
+        (check_kubernetes_schema, (list(yaml.safe_load_all(broken(k8s, "readinessProbe:", "readynessProbe:"))),)),
         (check_dockerfile, (broken(docker, "-r requirements-cpu.txt", "-r requirements.txt"), ignore)),
         (check_dockerfile, (broken(docker, "/_stcore/health", "/healthz"), ignore)),
         (check_dockerfile, (docker, ignore + "weights\n")),
