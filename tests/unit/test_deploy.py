@@ -7,6 +7,7 @@ Each check is a function of the files' text, and test_the_checks_catch_broken_fi
 copies, so a check that cannot fail is itself a failure."""
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import subprocess
@@ -195,6 +196,18 @@ def test_kubernetes_manifest():
     check_kubernetes(list(yaml.safe_load_all(text("kubernetes.yaml"))))
 
 
+def check_compose_schema(compose: dict) -> None:
+    """compose.yaml against the Compose Specification's JSON schema (tests/fixtures/deploy/README.md)."""
+    import jsonschema
+    schema = json.loads((ROOT / "tests" / "fixtures" / "deploy" / "compose_spec.json").read_text())
+    errors = [f"{'/'.join(map(str, e.path))}: {e.message}" for e in jsonschema.Draft201909Validator(schema).iter_errors(compose)]
+    assert not errors, errors
+
+
+def test_compose_file_fits_the_compose_specification():
+    check_compose_schema(yaml.safe_load(text("compose.yaml")))
+
+
 KUBERNETES_VERSION = "1.32.0"  # a release clusters still run; kubernetes-validate ships every release's schemas
 
 
@@ -269,6 +282,7 @@ def test_the_checks_catch_broken_files():
         (check_kubernetes, (list(yaml.safe_load_all(broken(k8s, "affinity: cookie", "affinity: none"))),)),
         (check_kubernetes, (list(yaml.safe_load_all(broken(k8s, "name: genlab\n                port",
                                                            "name: other\n                port"))),)),
+        (check_compose_schema, (yaml.safe_load(broken(compose, "network_mode:", "network_mood:")),)),
         (check_kubernetes_schema, (list(yaml.safe_load_all(broken(k8s, "replicas: 2", "replicas: two"))),)),
         (check_kubernetes_schema, (list(yaml.safe_load_all(broken(k8s, "readinessProbe:", "readynessProbe:"))),)),
         (check_dockerfile, (broken(docker, "-r requirements-cpu.txt", "-r requirements.txt"), ignore)),
