@@ -200,7 +200,8 @@ def check_compose_schema(compose: dict) -> None:
     """compose.yaml against the Compose Specification's JSON schema (tests/fixtures/deploy/README.md)."""
     import jsonschema
     schema = json.loads((ROOT / "tests" / "fixtures" / "deploy" / "compose_spec.json").read_text())
-    errors = [f"{'/'.join(map(str, e.path))}: {e.message}" for e in jsonschema.Draft201909Validator(schema).iter_errors(compose)]
+    validator = jsonschema.Draft201909Validator(schema)
+    errors = [f"{'/'.join(map(str, e.path))}: {e.message}" for e in validator.iter_errors(compose)]
     assert not errors, errors
 
 
