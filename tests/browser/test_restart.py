@@ -130,8 +130,10 @@ def test_a_killed_replica_loses_no_answers(page: Page, two_replicas):
     answer_five(page)
     link = page.url
     mine = {c["name"]: c["value"] for c in page.context.cookies()}["GENLAB_REPLICA"]
+    killed = time.monotonic()
     with reconnection(page):
         print(replicas(two_replicas, "kill", mine.removeprefix("r")))
+    print(f"the page was connected to the other replica {time.monotonic() - killed:.1f} s after the kill")
     expect_the_same_quiz(page, link)
     now = {c["name"]: c["value"] for c in page.context.cookies()}["GENLAB_REPLICA"]
     assert now != mine, "the page came back on the killed replica?"
