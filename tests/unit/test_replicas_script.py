@@ -4,8 +4,8 @@ every other path with their port (PYTHON points the script at a wrapper that sta
 `python -m streamlit run ...`), so this checks the script and the HAProxy config in seconds, without
 Streamlit. The stand-ins also hold websockets (/_stcore/stream, answering with their port), so the test
 sees websockets pass through HAProxy, stay with the cookie's replica, and a killed replica's sockets close
-while the other replica's stay open. The same run with real replicas is a benchmark
-(docs/notes/issue-23-wip.md).
+while the other replica's stay open. With real replicas: tests/browser/test_restart.py (a replica killed under
+a student's page) and benchmarks/capacity.py --kill (under load).
 
 Needs Debian's haproxy and the script's fixed loopback ports (8501, 8404, 8511-8513) free; skipped otherwise."""
 from __future__ import annotations
