@@ -417,11 +417,15 @@ def answer_question(tab: StreamlitClient, next_question: bool = True) -> None:
     number), "fairly sure", Submit, then (next_question) Next. A question with several right answers is
     submitted with the first box ticked."""
     page = tab.page
-    if any(e.kind == "radio" and "Pick one" in e.proto.label for e in page.elements.values()):
+
+    def shown(kind: str, label: str) -> bool:  # the quiz's settings form has number inputs of its own
+        return any(e.kind == kind and label in e.proto.label for e in page.elements.values())
+
+    if shown("radio", "Pick one answer"):
         tab.choose("Pick one answer", 0)
-    elif any(e.kind == "number_input" for e in page.elements.values()):
+    elif shown("number_input", "Your answer"):
         tab.set_value("number_input", "Your answer", double_value=0.5)
-    elif any(e.kind == "checkbox" for e in page.elements.values()):
+    else:  # several answers: the first box ticked
         tab.set_value("checkbox", "", bool_value=True)
     tab.choose("How sure are you?", 1)
     tab.press("Submit")

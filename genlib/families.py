@@ -29,11 +29,20 @@ def _card(name: str, weights_dir=None) -> dict | None:
 
 
 def images_seen(card: dict) -> int | None:
-    """Training images the model saw: the card's own count, else steps x batch size."""
-    if card.get("images_seen"):
-        return int(card["images_seen"])
-    if card.get("steps") and card.get("batch_size"):
-        return int(card["steps"]) * int(card["batch_size"])
+    """Training images the model saw: the card's own count (else steps x batch size), plus those of the model
+    it continued (`initialised_from`), where that card recorded them."""
+    own = card.get("images_seen") or (card.get("steps") and card.get("batch_size") and
+                                      int(card["steps"]) * int(card["batch_size"]))
+    if not own:
+        return None
+    return int(own) + int((card.get("initialised_from") or {}).get("images_seen") or 0)
+
+
+def uncounted_start(card: dict) -> str | None:
+    """A note when the model continued an earlier one whose training images its card does not count."""
+    start = card.get("initialised_from") or {}
+    if start and not start.get("images_seen"):
+        return f"continues an earlier {start.get('name', 'model')}: only its own run's training images are counted"
     return None
 
 
@@ -66,6 +75,7 @@ def rows(weights_dir=None) -> list[dict]:
             "measured_with": zoo.metric(card, "measured_with"), "sample_ms": bench.get("sample_ms_per_image"),
             "train_images_per_s": bench.get("train_images_per_s"), "benchmark_command": bench.get("command"),
             "parameters": card.get("parameters"), "images_seen": images_seen(card)})
+        out[-1]["note"] = out[-1]["note"] or uncounted_start(card)
     return out
 
 

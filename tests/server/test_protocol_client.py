@@ -1,6 +1,10 @@
 """The load test's client (benchmarks/streamlit_client.py) against a real GenLab server: it opens a page over
 Streamlit's own protocol, clicks "New face" and gets a new image, as a browser tab does; and it plays a quiz
 question. If Streamlit changes its protocol, this fails before a load test reports nonsense."""
+import pytest
+
+import quiz
+from quiz import session
 from tests.server.conftest import load_benchmark
 
 sc = load_benchmark("streamlit_client")
@@ -20,8 +24,15 @@ def test_a_click_gets_a_new_face(app_url):
         tab.close()
 
 
-def test_a_quiz_answer_with_certainty(app_url):
-    tab = sc.StreamlitClient(f"{app_url}/reflect_quiz?seed=5&n=3&scheme=cbm&topics=gan")
+def first_question_seed(kind: str) -> int:
+    """A seed whose quiz (all topics) starts with a question of this kind."""
+    bank = quiz.load_bank()
+    return next(seed for seed in range(2000) if session.pick(bank.questions, bank.topics(), 3, seed)[0].kind == kind)
+
+
+@pytest.mark.parametrize("kind", ["single", "multiple", "numeric"])
+def test_a_quiz_answer_with_certainty(app_url, kind):
+    tab = sc.StreamlitClient(f"{app_url}/reflect_quiz?seed={first_question_seed(kind)}&n=3&scheme=cbm")
     try:
         tab.open()
         sc.answer_question(tab, next_question=False)
