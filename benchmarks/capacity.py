@@ -218,7 +218,8 @@ def kill_run(users: int, kill_after_s: float, down_s: float, after_s: float, spa
                 "errors": env.stats.total.num_failures,
                 "errors_by_home": dict(locustfile.FAILURES_BY_HOME),
                 "survivor_errors": sum(n for home, n in locustfile.FAILURES_BY_HOME.items() if home != victim),
-                "recovered_users": recover.num_requests - recover.num_failures, "recover_failures": recover.num_failures,
+                "recovered_users": recover.num_requests - recover.num_failures,
+                "recover_failures": recover.num_failures,
                 "recover_p50_ms": recover.get_response_time_percentile(0.5) if recover.num_requests else None,
                 "recover_max_ms": recover.max_response_time if recover.num_requests else None,
                 "p95_ms": clicks.get_response_time_percentile(0.95) if clicks.num_requests else None}
@@ -269,7 +270,8 @@ def main() -> None:
         print(f"\nSide by side (p95 <= {TARGET_P95_MS} ms and 0 errors):")
         for setup, rows in result.items():
             most = holds(rows)
-            print(f"  {SETUPS[setup]}: holds {most} users" + (f" ({most / os.cpu_count():.0f} per core)" if most else ""))
+            per_core = f" ({most / os.cpu_count():.0f} per core)" if most else ""
+            print(f"  {SETUPS[setup]}: holds {most} users{per_core}")
             for r in rows:
                 print("   ", line(r))
     if args.json:
