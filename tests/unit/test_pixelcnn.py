@@ -164,7 +164,9 @@ def test_init_starts_a_new_run_from_installed_weights(tmp_path, monkeypatch):
     card = train_cli.main(["pixelcnn", "--dry-run", "--out-dir", str(tmp_path), "--name", "pixelcnn-next",
                            "--init", "pixelcnn-mnist", "--lr", "1e-12"])
     assert card["initialised_from"] == {"name": "pixelcnn-mnist", "sha256": first["sha256"],
-                                        "test_nll_nats": first["metrics"]["test_nll_nats"]}
+                                        "test_nll_nats": first["metrics"]["test_nll_nats"],
+                                        "images_seen": first["steps"] * first["batch_size"],
+                                        "wall_time_s": first["wall_time_s"]}
     assert card["config"] == first["config"]
     from genlib import zoo
 
