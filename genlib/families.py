@@ -38,6 +38,11 @@ def images_seen(card: dict) -> int | None:
     return int(own) + int((card.get("initialised_from") or {}).get("images_seen") or 0)
 
 
+def wall_time_s(card: dict) -> float:
+    """Training seconds of the model, plus those of the model it continued, where that card recorded them."""
+    return card.get("wall_time_s", 0) + (card.get("initialised_from") or {}).get("wall_time_s", 0)
+
+
 def uncounted_start(card: dict) -> str | None:
     """A note when the model continued an earlier one whose training images its card does not count."""
     start = card.get("initialised_from") or {}

@@ -138,14 +138,15 @@ def completion_section():
     share()
     known = top_half_known()
     many = x.expand(N_COMPLETIONS, -1, -1, -1)
-    if drawn(best, many, known, seed)[1] is None and not ss.get("pp_draw_completions"):
+    waiting = drawn(best, many, known, seed)[1] is None and not ss.get("pp_draw_completions")
+    if waiting:
         st.button(f"Complete the bottom half {N_COMPLETIONS} times", key="pp_complete", type="primary",
                   on_click=ss.update, kwargs={"pp_draw_completions": True})
     cols = st.columns([1, 1, 3])
     cols[0].image(levels_to_image(x, 1, 4), caption=f"test digit #{i}")
     cols[1].image(levels_to_image(torch.where(known, x, torch.full_like(x, 40.0)), 1, 4),
                   caption="what the model is given: the top 14 rows")
-    if drawn(best, many, known, seed)[1] is None and not ss.get("pp_draw_completions"):
+    if waiting:
         cols[2].caption(cost_note(best, many, known, f"{N_COMPLETIONS} completions (seed {seed})"))
         return
     with cols[2]:
@@ -217,8 +218,7 @@ def trained_for(card: dict) -> str:
     if not start:
         return own
     if start.get("images_seen"):
-        return (f"{(card['wall_time_s'] + start.get('wall_time_s', 0)) / 60:.0f} minutes in all "
-                f"({families.images_seen(card):,} images)")
+        return f"{families.wall_time_s(card) / 60:.0f} minutes in all ({families.images_seen(card):,} images)"
     earlier = f", {float(pixelcnnpp.bits_per_dim(-start['test_nll_nats'])):.3f} bits/dim" \
         if start.get("test_nll_nats") else ""
     return f"{own} on top of an earlier {start.get('name', 'model')}{earlier}"

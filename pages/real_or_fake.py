@@ -16,7 +16,8 @@ import streamlit as st
 import genlib
 from genlib import data
 from genlib import real_or_fake as rf
-from pages._shared import Param, _load_cached, first_link_value, literal, read_link, server_lock, shared_store, show_notes, write_link
+from pages._shared import (Param, _load_cached, first_link_value, literal, read_link, server_lock, shared_store,
+                            show_notes, write_link)
 
 MAX_ROUNDS = 50
 IMAGE_SETS = {"both": "digits and faces", "digits": "digits", "faces": "faces"}

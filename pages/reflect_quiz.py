@@ -17,7 +17,7 @@ import quiz
 from pages._quiz_ui import (LOG, STATE, explain, files_ui, grading_help, mastery_ui, plain, review_ui, score_ui,
                             teachers_ui)
 from pages._quiz_link import answer_key, answers_of, from_link
-from pages._shared import Param, first_link_value, link_of, literal, read_link, show_notes
+from pages._shared import Param, first_link_value, literal, read_link, show_notes, write_link
 from quiz import session as qs
 
 MAX_SEED = 999_999
@@ -75,13 +75,12 @@ def settings_from_url(bank: quiz.Bank) -> tuple[dict, list[str]]:
 def write_url(config: dict, bank: quiz.Bank, answers: str | None = None) -> None:
     """Put the quiz into the address bar (every parameter, so a shared link says it all), with the answers
     given so far as `progress` (none before the first answer)."""
-    want = link_of(link_table(bank, config["topics"], config["seed"]), config)
+    extra = {}
     if config["topics"] != bank.topics():
-        want["topics"] = ",".join(qs.topic_slug(t) for t in config["topics"])
+        extra["topics"] = ",".join(qs.topic_slug(t) for t in config["topics"])
     if answers:
-        want["progress"] = answers
-    if dict(st.query_params) != want:
-        st.query_params.from_dict(want)
+        extra["progress"] = answers
+    write_link(link_table(bank, config["topics"], config["seed"]), config, extra)
 
 
 def new_quiz(config: dict, bank: quiz.Bank) -> dict:

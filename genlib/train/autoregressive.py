@@ -19,7 +19,7 @@ from __future__ import annotations
 import argparse
 import math
 
-from genlib.families import images_seen
+from genlib.families import images_seen, wall_time_s
 from genlib.train.common import Run, add_common_arguments, command_string, ema_of, real_or_synthetic
 
 DATASET = ("binarized: dynamic Bernoulli(x/255) for training; test set binarized once with "
@@ -138,8 +138,7 @@ def starting_model(args, build, config: dict, weights_dir, add_blocks: int = 0):
     return model, {"name": args.init, "sha256": start.card["sha256"],
                    "test_nll_nats": zoo.metric(start.card, "test_nll_nats"),
                    "images_seen": images_seen(start.card),  # the earlier runs' images and time, so totals add up
-                   "wall_time_s": start.card.get("wall_time_s", 0) + (start.card.get("initialised_from") or {}).get(
-                       "wall_time_s", 0),
+                   "wall_time_s": wall_time_s(start.card),
                    **({"added_identity_blocks": add_blocks} if add_blocks else {})}
 
 

@@ -5,7 +5,7 @@ import os
 import subprocess
 import sys
 
-from tests.server.conftest import ROOT
+from tests.appserver import ROOT
 
 
 def test_one_student_on_one_server(tmp_path):

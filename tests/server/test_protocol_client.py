@@ -5,7 +5,7 @@ import pytest
 
 import quiz
 from quiz import session
-from tests.server.conftest import load_benchmark
+from tests.benchmark_modules import load_benchmark
 
 sc = load_benchmark("streamlit_client")
 

@@ -3,26 +3,13 @@ reads from ForwardMsgs (built here as Streamlit's server builds them) finds butt
 messages and errors. A scripted fake websocket plays a click from the rerun to the new image's fetch."""
 from __future__ import annotations
 
-import importlib.util
-import sys
-from pathlib import Path
-
 import pytest
 from streamlit.proto.BackMsg_pb2 import BackMsg
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.benchmark_modules import load_benchmark
 
-
-def _load():
-    spec = importlib.util.spec_from_file_location("streamlit_client", ROOT / "benchmarks" / "streamlit_client.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules.setdefault("streamlit_client", module)
-    spec.loader.exec_module(module)
-    return module
-
-
-sc = _load()
+sc = load_benchmark("streamlit_client")
 
 
 # ------------------------------------------------------------------------------------------- messages, built
