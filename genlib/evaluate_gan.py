@@ -1,6 +1,12 @@
 """Quality figures for the face GAN; writes every number into weights/gan-faces.json.
 
     python -m genlib.evaluate_gan [--n 5000] [--threads 1]
+    python -m genlib.evaluate_gan --fd-dlib --threads 1     # the external yardstick (genlib/face_yardstick.py)
+
+FD-dlib (first, the strictest): the Frechet distance between dlib face-recognition embeddings of 1,152 generated
+faces (psi = 1, seeds 2000+ and 5000+, averaged) and of the 1,166 test faces, x100, placed on a ladder of real
+training faces blurred by 0.5 / 1 / 2 px; a face model trained on millions of photos judges whether these are
+plausible faces. Evaluation only: requirements-eval.txt.
 
 The quality ladder (the figure the page shows; genlib/image_quality.py): the Frechet distance to the 1,166
 test faces in the features of `faces-quality`, a network trained to tell real faces from degraded ones, so it
@@ -137,6 +143,62 @@ def quality_ladder(test, train, generated: dict, args) -> dict:
     }
 
 
+FD_FACES = 1152            # generated faces per FD-dlib set (the issue's measurement: 18 batches of 64)
+FD_SEEDS = (2000, 5000)    # two seed sets: their spread shows the figure's noise (~0.5 at 1,152 faces)
+
+
+def faces_from_seeds(G, first_seed: int, n: int = FD_FACES, truncation: float = 1.0):
+    """n faces [n,3,64,64] in [0,1], face i from seed first_seed + i (the face the page shows for that seed)."""
+    import torch
+
+    z = torch.cat([G.latents(1, seed=first_seed + i, truncation=truncation) for i in range(n)])
+    return torch.cat([G.generate(z[i:i + 256]) for i in range(0, n, 256)])
+
+
+def dlib_reference(model, train, test, seed: int = 0) -> dict:
+    """Embeddings of what does not depend on a GAN: the test faces, FD_FACES random training faces (the floor)
+    and those faces blurred by each rung of the ladder. Cached under runs/eval-cache (embeddings only, derived
+    from UTKFace: never committed), keyed by the sizes of dlib's model files and the sample."""
+    from genlib import face_yardstick as fy
+    from genlib.train.common import RUNS_DIR
+
+    sizes = "-".join(str((fy.model_dir() / f).stat().st_size) for f in (fy.SHAPE_MODEL, fy.EMBEDDING_MODEL))
+    path = RUNS_DIR / "eval-cache" / f"dlib-{sizes}-n{FD_FACES}-seed{seed}-test{len(test['x'])}.npz"
+    if path.exists():
+        with np.load(path) as z:
+            return dict(z)
+    pick = np.random.default_rng(seed).choice(len(train["x"]), size=FD_FACES, replace=False)
+    real01 = uint8_to_01(train["x"][pick])
+    print(f"embedding the reference sets with dlib ({len(test['x']) + 4 * FD_FACES:,} faces)", flush=True)
+    ref = {"test": model.embed(uint8_to_01(test["x"])), "floor": model.embed(real01),
+           **{f"blur_{s:g}": model.embed(x) for s, x in fy.blur_ladder(real01).items()}}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    np.savez(path, **ref)
+    return ref
+
+
+def fd_dlib_figures(model, ref: dict, G, test) -> dict:
+    """FD-dlib of G (psi = 1, both seed sets), on the calibration ladder, and the HOG detector's hit rates."""
+    from genlib import face_yardstick as fy
+
+    floor = round(fy.fd_dlib(ref["floor"], ref["test"]), 3)
+    rungs = {s: round(fy.fd_dlib(ref[f"blur_{s:g}"], ref["test"]), 3) for s in fy.BLUR_SIGMAS}
+    per_seed, hits = {}, {}
+    for first in FD_SEEDS:
+        faces = faces_from_seeds(G, first)
+        per_seed[f"seeds {first}+"] = round(fy.fd_dlib(model.embed(faces), ref["test"]), 3)
+        hits[f"seeds {first}+"] = round(model.detection_rate(faces), 4)
+    value = round(float(np.mean(list(per_seed.values()))), 3)
+    return {"generated": value, "generated_per_seed_set": per_seed, "floor_train_vs_test": floor,
+            "blurred_train_vs_test": {f"{s:g} px": v for s, v in rungs.items()},
+            "position": fy.position(value, floor, rungs),
+            "hog_detector_hit_rate": {"generated": hits,
+                                      "test_faces": round(model.detection_rate(uint8_to_01(test["x"])), 4)},
+            "faces_per_set": FD_FACES, "truncation": 1.0, "reference": f"UTKFace test split, {len(test['x']):,} faces",
+            "extractor": "dlib face-recognition ResNet (dlib_face_recognition_resnet_model_v1), 128-D, faces "
+                         "upscaled 64 -> 150 px bicubic, 5-point shape predictor on the whole image; distance x100"}
+
+
 def summary(d) -> dict:
     d = np.asarray(d, dtype=np.float64)
     return {"median": round(float(np.median(d)), 4), "p05": round(float(np.percentile(d, 5)), 4),
@@ -163,6 +225,10 @@ def main(argv=None):
     p.add_argument("--no-write", action="store_true", help="print only, leave the card alone")
     p.add_argument("--prepare", action="store_true", help="only compute and cache the GAN-free reference")
     p.add_argument("--no-ladder", action="store_true", help="skip the quality ladder and the detector")
+    p.add_argument("--fd-dlib", action="store_true",
+                   help="only FD-dlib, the external yardstick (needs requirements-eval.txt), merged into the card")
+    p.add_argument("--earlier", nargs="+", default=[], metavar="DIR",
+                   help="with --fd-dlib: weights folders of earlier generations of the model, measured alongside")
     p.add_argument("--grid", default=None, help="also write a 4x4 grid of faces (seeds 0..15, truncation 0.8) here")
     args = p.parse_args(argv)
     command = shlex.join(["python", "-m", "genlib.evaluate_gan", *(sys.argv[1:] if argv is None else argv)])
@@ -170,8 +236,10 @@ def main(argv=None):
         torch.set_num_threads(args.threads)
     t0 = time.time()
 
-    C = genlib.load("faces-classifier", weights_dir=args.weights_dir)
     train, test = load_faces("train", root=args.data), load_faces("test", root=args.data)
+    if args.fd_dlib:
+        return write_fd_dlib(args, train, test, command, t0)
+    C = genlib.load("faces-classifier", weights_dir=args.weights_dir)
     ref = reference(C, train, test, args)
     if args.prepare:
         print(f"reference cached ({time.time() - t0:.0f} s)")
@@ -225,6 +293,37 @@ def main(argv=None):
         genlib.zoo.update_card(args.name, weights_dir=args.weights_dir, metrics=metrics)
         print(f"wrote metrics into {args.name}.json", flush=True)
     return metrics
+
+
+def earlier_generation(model, ref, test, name: str, folder) -> dict:
+    """FD-dlib of an earlier generation of the model, with what its own card says about its training."""
+    import genlib
+    from genlib import families
+
+    G = genlib.load(name, weights_dir=folder)
+    card, fd = G.card, fd_dlib_figures(model, ref, G, test)
+    return {"sha256": card["sha256"], "images_seen": families.images_seen(card),  # all its runs together
+            "wall_time_s": families.wall_time_s(card),
+            "command": card["command"], "fd_dlib": fd["generated"],
+            "fd_dlib_per_seed_set": fd["generated_per_seed_set"],
+            "position": fd["position"], "hog_hit_rate": fd["hog_detector_hit_rate"]["generated"]}
+
+
+def write_fd_dlib(args, train, test, command: str, t0: float) -> dict:
+    import genlib
+    from genlib.face_yardstick import FaceModel
+
+    model = FaceModel()
+    ref = dlib_reference(model, train, test, args.seed)
+    G = genlib.load(args.name, weights_dir=args.weights_dir)
+    fd = fd_dlib_figures(model, ref, G, test)
+    fd["earlier_generations"] = [earlier_generation(model, ref, test, args.name, folder) for folder in args.earlier]
+    fd.update(measured_with=command, evaluation_wall_time_s=round(time.time() - t0, 1))
+    print("FD-dlib", fd, flush=True)
+    if not args.no_write:
+        genlib.zoo.update_card(args.name, weights_dir=args.weights_dir, metrics={"fd_dlib": fd})
+        print(f"wrote FD-dlib into {args.name}.json", flush=True)
+    return fd
 
 
 if __name__ == "__main__":

@@ -35,17 +35,22 @@ def images_seen(card: dict) -> int | None:
                                       int(card["steps"]) * int(card["batch_size"]))
     if not own:
         return None
-    return int(own) + int((card.get("initialised_from") or {}).get("images_seen") or 0)
+    return int(own) + int(started_from(card).get("images_seen") or 0)
 
 
 def wall_time_s(card: dict) -> float:
     """Training seconds of the model, plus those of the model it continued, where that card recorded them."""
-    return card.get("wall_time_s", 0) + (card.get("initialised_from") or {}).get("wall_time_s", 0)
+    return card.get("wall_time_s", 0) + (started_from(card).get("wall_time_s") or 0)
+
+
+def started_from(card: dict) -> dict:
+    """The model a run continued (--init), as its card records it: at the top level, or in the GAN's recipe."""
+    return card.get("initialised_from") or (card.get("training") or {}).get("initialised_from") or {}
 
 
 def uncounted_start(card: dict) -> str | None:
     """A note when the model continued an earlier one whose training images its card does not count."""
-    start = card.get("initialised_from") or {}
+    start = started_from(card)
     if start and not start.get("images_seen"):
         return f"continues an earlier {start.get('name', 'model')}: only its own run's training images are counted"
     return None

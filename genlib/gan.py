@@ -23,11 +23,22 @@ from torch.nn.utils import spectral_norm
 
 from genlib.images import tile, to_uint8_hwc
 
-DEFAULT_CONFIG = {"net": "G", "z_dim": 128, "ngf": 32, "ndf": 32}
+# upsample: "transposed" (DCGAN's 4x4 stride-2 transposed convolutions) or "nearest" (nearest-neighbour x2 then a
+# 3x3 convolution: no checkerboard artefacts, Odena et al. 2016).
+DEFAULT_CONFIG = {"net": "G", "z_dim": 128, "ngf": 32, "ndf": 32, "upsample": "transposed"}
+
+
+def upsampling(c_in: int, c_out: int, how: str) -> nn.Module:
+    """[n, c_in, h, w] -> [n, c_out, 2h, 2w], no bias (a BatchNorm or tanh follows)."""
+    if how == "transposed":
+        return nn.ConvTranspose2d(c_in, c_out, 4, 2, 1, bias=False)
+    if how == "nearest":
+        return nn.Sequential(nn.Upsample(scale_factor=2, mode="nearest"), nn.Conv2d(c_in, c_out, 3, 1, 1, bias=False))
+    raise ValueError(f"upsample must be 'transposed' or 'nearest', got {how!r}")
 
 
 class Generator(nn.Module):
-    def __init__(self, z_dim: int = 128, ngf: int = 32):
+    def __init__(self, z_dim: int = 128, ngf: int = 32, upsample: str = "transposed"):
         super().__init__()
         self.z_dim, self.ngf = z_dim, ngf
         self.net = nn.Sequential(
@@ -36,19 +47,19 @@ class Generator(nn.Module):
             nn.BatchNorm2d(ngf * 8),
             nn.ReLU(True),
             # state size. (ngf*8) x 4 x 4
-            nn.ConvTranspose2d(ngf * 8, ngf * 4, 4, 2, 1, bias=False),
+            upsampling(ngf * 8, ngf * 4, upsample),
             nn.BatchNorm2d(ngf * 4),
             nn.ReLU(True),
             # state size. (ngf*4) x 8 x 8
-            nn.ConvTranspose2d(ngf * 4, ngf * 2, 4, 2, 1, bias=False),
+            upsampling(ngf * 4, ngf * 2, upsample),
             nn.BatchNorm2d(ngf * 2),
             nn.ReLU(True),
             # state size. (ngf*2) x 16 x 16
-            nn.ConvTranspose2d(ngf * 2, ngf, 4, 2, 1, bias=False),
+            upsampling(ngf * 2, ngf, upsample),
             nn.BatchNorm2d(ngf),
             nn.ReLU(True),
             # state size. (ngf) x 32 x 32
-            nn.ConvTranspose2d(ngf, 3, 4, 2, 1, bias=False),
+            upsampling(ngf, 3, upsample),
             nn.Tanh(),
             # state size. 3 x 64 x 64, in [-1, 1]
         )
@@ -110,10 +121,10 @@ class Discriminator(nn.Module):
 
 
 def build(config: dict | None = None) -> nn.Module:
-    """The family builder genlib.zoo calls: config {"net": "G"|"D", "z_dim", "ngf", "ndf"}."""
+    """The family builder genlib.zoo calls: config {"net": "G"|"D", "z_dim", "ngf", "ndf", "upsample"}."""
     c = {**DEFAULT_CONFIG, **(config or {})}
     if c["net"] == "G":
-        return Generator(c["z_dim"], c["ngf"])
+        return Generator(c["z_dim"], c["ngf"], c["upsample"])
     if c["net"] == "D":
         return Discriminator(c["ndf"])
     raise ValueError(f"unknown GAN net '{c['net']}' (expected 'G' or 'D')")

@@ -210,17 +210,25 @@ with st.expander("The lecture box: change of variables, and why coupling layers 
              r"\;\Rightarrow\; \frac{\partial y}{\partial x} = \begin{pmatrix} I & 0 \\ \ast & "
              r"\operatorname{diag}(s(x_a)) \end{pmatrix},\quad \log|\det| = \textstyle\sum \log s(x_a)")
     st.latex(r"x_b = y_b / s(y_a) - t(y_a)\quad\text{(the inverse: } s, t \text{ are only run forwards)}")
-    st.latex(r"\log P(x) \ge \mathbb{E}_{u \sim U[0,1)^D}\big[\log p(x + u)\big],\qquad "
+    st.latex(r"\log P(x) \ge \mathbb{E}_{u \sim q(u \mid x)}\big[\log p(x + u) - \log q(u \mid x)\big],\qquad "
              r"\text{bits/dim} = \frac{-\log P(x)}{D \ln 2}")
+    st.caption("Dequantization: the flow models continuous values, so each 8-bit pixel gets noise u in [0, 1). With "
+               "uniform noise (q = 1) the flow must fill a flat box inside every pixel's bin, which smooth layers fit "
+               "badly; a learned q(u | x), a small flow of its own (Flow++), tightens the bound"
+               + (" — this model has one." if (card or {}).get("config", {}).get("dequantizer") == "variational"
+                  else "."))
     st.caption("A determinant of a D×D Jacobian costs O(D³) in general; a coupling layer's is triangular, so it costs "
                "a sum. Each flow step here: actnorm, an invertible 1×1 convolution (LU form: log|det| is a sum of "
                "its diagonal) and an affine coupling.")
     pilots = (card or {}).get("pilots") or []
     if pilots:
-        st.caption("Pilot runs of equal wall time behind the recipe (from the card): " + "; ".join(
-            f"logit α = {p['config']['logit_alpha']:g}: {p['test_bits_per_dim']:.3f} bits/dim after "
-            f"{p['wall_time_s'] / 60:.0f} min" for p in pilots) + " (α = 0: pixels only centred, no logit).")
+        st.caption("Pilot runs behind the recipe (from the card), in pairs of equal wall time: " + "; ".join(
+            f"{flow.recipe_in_words(p)}: {p['test_bits_per_dim']:.3f} bits/dim after {p['wall_time_s'] / 60:.0f} min"
+            for p in pilots) + ".")
 if card:
+    weighted = card["metrics"].get("test_bits_per_dim_importance_weighted")
     st.caption(f"flow-mnist8: {flow.D} dimensions, {card['parameters']:,} parameters, test "
                f"{card['metrics']['test_bits_per_dim']} bits/dim on {card['metrics']['eval_images']:,} test digits "
+               + (f"(one noise draw per digit; {weighted['bits_per_dim']} with {weighted['k']} draws, importance-"
+                  "weighted) " if weighted else "") +
                f"after {families.images_seen(card):,} training images. Command: `{card['command']}`")

@@ -117,9 +117,10 @@ def optimizer_step(model, opt, ema, loss, clip: float, running: dict) -> float:
     return running["loss"]
 
 
-def starting_model(args, build, config: dict, weights_dir, add_blocks: int = 0):
+def starting_model(args, build, config: dict, weights_dir, add_blocks: int = 0, extend: dict | None = None):
     """(model, initialised_from): a new model of `config`, or with --init the installed model's weights (and
-    shape), grown by `add_blocks` identity blocks."""
+    shape), grown by `add_blocks` identity blocks, or by the freshly initialised parts that the config keys in
+    `extend` add (e.g. the flow's variational dequantizer)."""
     import torch
 
     from genlib import zoo
@@ -131,15 +132,18 @@ def starting_model(args, build, config: dict, weights_dir, add_blocks: int = 0):
         return build(config), None
     start = zoo.load(args.init, weights_dir=weights_dir)
     torch.manual_seed(args.seed)  # as for a new model: the added blocks' random weights depend on the seed only
-    model = build(start.config)
-    model.load_state_dict(start.state_dict())
+    model = build({**start.config, **(extend or {})})
+    missing, unexpected = model.load_state_dict(start.state_dict(), strict=not extend)
+    if unexpected or (missing and not extend):
+        raise SystemExit(f"--init {args.init}: weights do not fit ({unexpected or missing})")
     if add_blocks:
         model.add_identity_blocks(add_blocks)
     return model, {"name": args.init, "sha256": start.card["sha256"],
                    "test_nll_nats": zoo.metric(start.card, "test_nll_nats"),
                    "images_seen": images_seen(start.card),  # the earlier runs' images and time, so totals add up
                    "wall_time_s": wall_time_s(start.card),
-                   **({"added_identity_blocks": add_blocks} if add_blocks else {})}
+                   **({"added_identity_blocks": add_blocks} if add_blocks else {}),
+                   **({"added": extend, "newly_initialised_tensors": len(missing)} if extend else {})}
 
 
 def resumed_settings(args, ck: dict | None, config: dict) -> dict:

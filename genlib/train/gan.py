@@ -30,6 +30,8 @@ def add_arguments(p):
     p.add_argument("--z-dim", type=int, default=128)
     p.add_argument("--ngf", type=int, default=32, help="generator width (ngf=32: ~350 img/s on 2 cores)")
     p.add_argument("--ndf", type=int, default=32, help="discriminator width")
+    p.add_argument("--upsample", default="transposed", choices=["transposed", "nearest"],
+                   help="G's upsampling: 4x4 stride-2 transposed convolutions, or nearest x2 + 3x3 convolution")
     p.add_argument("--lr", type=float, default=2e-4)
     p.add_argument("--ema", type=float, default=0.999, help="EMA decay of the shipped generator")
     p.add_argument("--augment", default="none", choices=["none", "translation", "color,translation"],
@@ -96,17 +98,20 @@ def networks(args, weights_dir, ck: dict | None):
     """(config, G, D, initialised_from): nets of the checkpoint's shape on --resume (Run.track restores them);
     the installed G and D on --init; else fresh nets of the CLI's shape."""
     import genlib
+    from genlib import families
     from genlib.gan import build
 
-    cfg, start, initialised_from = {"z_dim": args.z_dim, "ngf": args.ngf, "ndf": args.ndf}, None, None
+    cfg = {"z_dim": args.z_dim, "ngf": args.ngf, "ndf": args.ndf, "upsample": args.upsample}
+    start, initialised_from = None, None
     if ck:
         cfg, initialised_from = ck["config"], ck.get("initialised_from")
     elif args.init:
         G, D = genlib.load(args.init, weights_dir=weights_dir), genlib.load(f"{args.init}-d", weights_dir=weights_dir)
-        cfg = {"z_dim": G.card["config"]["z_dim"], "ngf": G.card["config"]["ngf"], "ndf": D.card["config"]["ndf"]}
+        cfg = {"z_dim": G.card["config"]["z_dim"], "ngf": G.card["config"]["ngf"], "ndf": D.card["config"]["ndf"],
+               "upsample": G.card["config"].get("upsample", "transposed")}
         start = G.state_dict(), D.state_dict()
-        initialised_from = {"name": args.init, "sha256": G.card["sha256"], "images_seen": G.card.get("images_seen"),
-                            "wall_time_s": G.card.get("wall_time_s")}
+        initialised_from = {"name": args.init, "sha256": G.card["sha256"],  # all its runs' images and time
+                            "images_seen": families.images_seen(G.card), "wall_time_s": families.wall_time_s(G.card)}
     G, D = build({**cfg, "net": "G"}), build({**cfg, "net": "D"})
     if start:
         G.load_state_dict(start[0]), D.load_state_dict(start[1])
@@ -165,7 +170,8 @@ def main(args):
     seen = {"images": ck["images_seen"] if ck else 0}
     args.bf16 = ck.get("bf16", args.bf16) if ck else args.bf16
     faces = training_faces(args)
-    recipe = {"loss": "non-saturating logistic", "D": "spectral norm, no BatchNorm", "G": "DCGAN, BatchNorm",
+    recipe = {"loss": "non-saturating logistic", "D": "spectral norm, no BatchNorm",
+              "G": f"DCGAN, BatchNorm, {cfg.get('upsample', 'transposed')} upsampling",
               "optimizer": f"Adam lr {args.lr} betas (0.5, 0.999), batch {args.batch_size}",
               "ema_decay": args.ema, "diffaugment": args.augment, "real_flip": True,
               "precision": "bfloat16 autocast" if args.bf16 else "float32",

@@ -38,29 +38,31 @@ def add_arguments(p, default_name: str, default_minutes: float, default_lr: floa
                         "seen and test bits/dim go into the exported card, as the measured reasons for its recipe")
 
 
-def mean_bits_per_dim(model, x, batch: int = 500, seed: int = 0) -> float:
-    """-log_prob in bits/dim, averaged over x; a model with a dequantized estimate draws it from seed + offset."""
+def mean_bits_per_dim(model, x, batch: int = 500, seed: int = 0, k: int = 1) -> float:
+    """-log_prob in bits/dim, averaged over x; a model with a dequantized estimate draws it from seed + offset
+    (k > 1: its importance-weighted bound over k draws)."""
     import torch
 
     total = 0.0
     with torch.inference_mode():
         for i in range(0, len(x), batch):
-            total += -model.log_prob(x[i:i + batch], seed=seed + i).sum().item()
+            total += -model.log_prob(x[i:i + batch], seed=seed + i, **({"k": k} if k > 1 else {})).sum().item()
     return total / len(x) / (D * math.log(2))
 
 
 def train(args, *, family: str, build, config: dict, loss, clip: float, published: dict, dataset: str,
-          eval_set: str, prepare=None) -> dict:
+          eval_set: str, prepare=None, extend: dict | None = None) -> dict:
     """Train (unless --export) build(config) on 8-bit MNIST and write its weights and card.
 
     loss(model, x, rng) -> the batch's loss in bits/dim (float32) for grey levels x [B,1,28,28];
-    prepare(model, x_train) runs once on a new model (e.g. a data-dependent initialisation)."""
+    prepare(model, x_train) runs once on a new model (e.g. a data-dependent initialisation); extend: config keys
+    that add new parts to a model started with --init."""
     import torch
 
     run = Run(args, ["lr", "bits_per_dim", "monitor_bpd", "monitor_bpd_ema"])
     ck = run.resume()
     config = resumed_settings(args, ck, config)
-    model, initialised_from = starting_model(args, build, config, run.out_dir)
+    model, initialised_from = starting_model(args, build, config, run.out_dir, extend=extend)
     x_train = grey_levels(args, "mnist", "train", keep=64)
     if prepare and not ck and not initialised_from:
         with torch.no_grad():
@@ -115,6 +117,10 @@ def export(run, family, candidates: dict, monitor, n_train: int, initialised_fro
     nll = bpd * D * math.log(2)
     print(f"monitor bits/dim {scores}; exporting {which}; test {bpd:.4f} bits/dim = {nll:.2f} nats "
           f"({len(test)} images, {time.time() - t0:.0f} s)", flush=True)
+    k = getattr(args, "eval_k", 1)
+    weighted = mean_bits_per_dim(candidates[which], test, k=k) if k > 1 else None
+    if weighted is not None:
+        print(f"importance-weighted bound, {k} draws per image: test {weighted:.4f} bits/dim", flush=True)
     ema = f"EMA {args.ema}" if args.ema > 0 else "no EMA"
     card = zoo.save(candidates[which], args.name, {
         **run.card_fields(), "family": family, "config": candidates[which].config, "licence": LICENCE,
@@ -131,6 +137,8 @@ def export(run, family, candidates: dict, monitor, n_train: int, initialised_fro
         "schedule_completed": round(min(1.0, run.progress(args.steps, args.minutes)), 3),
         "metrics": {"measured_with": command_string(args), "eval_set": eval_set, "eval_images": len(test),
                     "test_nll_nats": round(nll, 2), "test_bits_per_dim": round(bpd, 4),
+                    **({"test_bits_per_dim_importance_weighted": {"bits_per_dim": round(weighted, 4), "k": k}}
+                       if weighted is not None else {}),
                     "published_test_bits_per_dim": published},
     }, weights_dir=run.out_dir)
     print(f"wrote {card['name']} ({card['parameters']} parameters) to {run.out_dir or zoo.WEIGHTS_DIR}", flush=True)

@@ -151,3 +151,37 @@ def test_the_download_is_a_png_made_on_click(tiny_weights):
     assert button.label == "⬇️ Download PNG"
     assert button.deferred_file_id and not button.url  # nothing encoded until someone clicks
     assert button.ignore_rerun  # and downloading reruns nothing
+
+
+FD_DLIB = {"generated": 7.5, "generated_per_seed_set": {"seeds 2000+": 7.4, "seeds 5000+": 7.6},
+           "floor_train_vs_test": 0.78, "blurred_train_vs_test": {"0.5 px": 0.91, "1 px": 2.15, "2 px": 5.26},
+           "position": "worse than photos blurred by 2 px (5.26)", "faces_per_set": 1152,
+           "reference": "UTKFace test split, 1,166 faces",
+           "hog_detector_hit_rate": {"generated": {"seeds 2000+": 0.99, "seeds 5000+": 1.0}, "test_faces": 0.98},
+           "earlier_generations": [{"fd_dlib": 6.9, "images_seen": 140608}]}
+LADDER = {"real_faces": 1.0, "degraded_real_faces": {"blur 0.5 px": 10.0, "blur 1 px": 20.0, "blur 2 px": 40.0},
+          "generated": {"truncation_1": 16.8}, "position": {"truncation_1": "between blur 0.5 px and blur 1 px"}}
+DETECTOR = {"accuracy": 0.992, "ci95": [0.985, 0.996], "train_images": 1166, "held_out_images": 1166}
+
+
+@pytest.mark.parametrize("with_fd_dlib", [True, False])
+def test_how_real_leads_with_the_face_model_trained_elsewhere(tiny_weights, with_fd_dlib):
+    metrics = {"quality_ladder": LADDER, "detector": DETECTOR, "measured_with": "python -m genlib.evaluate_gan",
+               "eval_set": "UTKFace test split", "eval_images": 1166,
+               **({"fd_dlib": FD_DLIB} if with_fd_dlib else {})}
+    zoo.update_card("gan-faces", weights_dir=tiny_weights, metrics=metrics)
+    at = run({"seed": "3"})
+    at.session_state["gan_more"] = "How real do they look?"
+    at.run()
+    assert not at.exception, [e.message for e in at.exception]
+    text = " ".join(e.value for e in at.markdown)
+    verdicts = [text.find(words) for words in ("A face model trained elsewhere", "Can a machine tell?",
+                                               "Sharpness and texture")]
+    charts = len(at.get("plotly_chart"))
+    if with_fd_dlib:
+        assert -1 < verdicts[0] < verdicts[1] < verdicts[2], verdicts  # the strictest judge first
+        assert "worse than photos blurred by 2 px" in text and "7.50" in text and charts == 2
+        assert "less plausible than photos blurred by 2 px" in text  # the disagreement is said, not hidden
+    else:
+        assert verdicts[0] == -1 and -1 < verdicts[1] < verdicts[2] and charts == 1
+        assert "no FD-dlib yet" in " ".join(e.value for e in at.caption)

@@ -77,3 +77,19 @@ def test_download_is_a_png_of_the_face_and_sections_fill_when_picked(page, app_u
     expect(page.get_by_text("From seed A (0) to seed B (1)")).to_be_visible()
     expect(page.get_by_text("77 → 78 at t = 0.5")).to_be_visible()
     expect(page.locator('[data-testid="stException"]')).to_have_count(0)
+
+
+def test_how_real_leads_with_the_face_model_trained_elsewhere(page, app_url):
+    """The shipped card's quality figures, strictest first: FD-dlib's verdict and chart above the texture ladder."""
+    page.goto(f"{app_url}/gan_sampler?seed=123")
+    main_face(page)
+    page.get_by_role("radio", name="How real do they look?").click()
+    verdict = page.get_by_text("A face model trained elsewhere")
+    expect(verdict).to_be_visible(timeout=30_000)
+    charts = page.locator('[data-testid="stPlotlyChart"]')
+    expect(charts).to_have_count(2)
+    texture = page.get_by_text("Sharpness and texture", exact=True)
+    assert verdict.bounding_box()["y"] < charts.first.bounding_box()["y"] < texture.bounding_box()["y"]
+    wait_for_app(page)
+    expect(page.locator('[data-testid="stException"]')).to_have_count(0)
+    screenshot(page, "gan_sampler_quality")

@@ -215,3 +215,63 @@ def test_pilot_cards_are_copied_into_the_exported_card(tmp_path):
     (kept,) = card["pilots"]
     assert kept["test_bits_per_dim"] == pilot["metrics"]["test_bits_per_dim"]
     assert kept["config"]["logit_alpha"] == 0 and kept["command"] == pilot["command"]
+
+
+def small_dequantizer(seed=0):
+    torch.manual_seed(seed)
+    deq = flow.VariationalDequantizer(hidden=4, steps=2)
+    with torch.no_grad():
+        for p in deq.parameters():
+            p.add_(0.1 * torch.randn_like(p))  # away from the zero-initialised couplings
+    return deq
+
+
+def test_variational_dequantizers_log_q_equals_autograds_jacobian():
+    """log q(u|x) = log N(eps) - log|det du/deps|: the density of the noise it draws, counted exactly."""
+    deq, x = small_dequantizer(), digits(1)
+    eps = torch.randn(1, 1, 28, 28, generator=torch.Generator().manual_seed(1))
+    with torch.no_grad():
+        u, log_q = deq(x, eps)
+        jac = torch.autograd.functional.jacobian(lambda e: deq(x, e.view(1, 1, 28, 28))[0].flatten(), eps.flatten())
+    _, logabsdet = torch.linalg.slogdet(jac.double())
+    assert ((u > 0) & (u < 1)).all()
+    assert log_q.item() == pytest.approx((flow.gaussian_log_density(eps) - logabsdet).item(), rel=1e-4, abs=0.05)
+
+
+def test_log_prob_with_a_learned_dequantizer_is_its_bound():
+    torch.manual_seed(0)
+    model = flow.build({"steps": 1, "hidden": 8, "dequantizer": "variational", "deq_hidden": 4})
+    model.dequantizer = small_dequantizer()
+    x = digits(2)
+    with torch.no_grad():
+        eps = torch.randn(x.shape, generator=torch.Generator().manual_seed(5))
+        u, log_q = model.dequantizer(x, eps)
+        assert torch.allclose(model.log_prob(x, seed=5), model.log_density(x + u) - log_q)
+        assert torch.equal(model.decode(model.encode(x)), x)  # the code of a digit does not depend on q
+    with pytest.raises(ValueError, match="dequantizer"):
+        flow.build({"dequantizer": "gaussian"})
+
+
+def test_init_adds_a_learned_dequantizer_to_an_installed_flow(tmp_path):
+    train_cli.main(["flow", "--dry-run", "--out-dir", str(tmp_path), "--threads", "1"])
+    card = train_cli.main(["flow", "--dry-run", "--out-dir", str(tmp_path), "--threads", "1", "--init", "flow-mnist8",
+                           "--dequantizer", "variational", "--deq-hidden", "4", "--name", "grown"])
+    assert card["config"]["dequantizer"] == "variational" and card["config"]["deq_hidden"] == 4
+    start = card["initialised_from"]
+    assert start["name"] == "flow-mnist8" and start["added"]["dequantizer"] == "variational"
+    assert start["newly_initialised_tensors"] > 0
+    assert flow.recipe_in_words({"config": card["config"], "command": card["command"]}) == \
+        "logit α = 0.05, learned dequantizer, continuing the shipped flow"
+
+
+def test_importance_weighted_log_prob_averages_the_draws_probabilities():
+    torch.manual_seed(0)
+    model = flow.build({"steps": 1, "hidden": 8, "dequantizer": "variational", "deq_hidden": 4})
+    model.dequantizer = small_dequantizer()
+    x = digits(3)
+    with torch.no_grad():
+        g = torch.Generator().manual_seed(7)
+        draws = torch.stack([model.dequantized_log_prob(x, g) for _ in range(4)])
+        expected = torch.logsumexp(draws, 0) - math.log(4)
+        assert torch.allclose(model.log_prob(x, seed=7, k=4), expected)
+        assert (expected >= draws.mean(0)).all()  # Jensen: never below the plain bound of the same draws

@@ -105,6 +105,27 @@ def test_training_dry_run_writes_loadable_weights_and_a_card(tmp_path):
     assert card["steps"] == 2 and card["images_seen"] == 16
 
 
+def test_upsampling_recipe_and_init_chain_count_every_generations_images(tmp_path):
+    """--upsample nearest builds G from nearest-neighbour upsampling + 3x3 convolutions (no transposed convolution
+    after the first layer); --init records all the images the started-from model saw, over every earlier run."""
+    from genlib import families
+    from genlib.train.__main__ import main
+
+    data = ["--data", str(tmp_path / "no-data")]
+    first = main(["gan", "--dry-run", "--upsample", "nearest", "--out-dir", str(tmp_path / "1"), *data])
+    G = genlib.load("gan-faces", weights_dir=tmp_path / "1")
+    assert first["config"]["upsample"] == "nearest" and G.sample(2, seed=0).shape == (2, 3, 64, 64)
+    assert sum(isinstance(m, torch.nn.ConvTranspose2d) for m in G.modules()) == 1
+    for a, b in (("1", "2"), ("2", "3")):
+        for name in ("gan-faces", "gan-faces-d"):
+            for suffix in (".safetensors", ".json"):
+                (tmp_path / b).mkdir(exist_ok=True)
+                (tmp_path / b / f"{name}{suffix}").write_bytes((tmp_path / a / f"{name}{suffix}").read_bytes())
+        card = main(["gan", "--dry-run", "--init", "gan-faces", "--out-dir", str(tmp_path / b), *data])
+    assert card["training"]["initialised_from"]["images_seen"] == 32  # two earlier runs of 16 images
+    assert families.images_seen(card) == 48 and card["config"]["upsample"] == "nearest"
+
+
 def test_classifier_dry_run_and_features(tmp_path):
     from genlib.classifier import age_group, extract_features
     from genlib.train.__main__ import main

