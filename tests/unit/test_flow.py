@@ -238,11 +238,15 @@ def test_variational_dequantizers_log_q_equals_autograds_jacobian():
     assert log_q.item() == pytest.approx((flow.gaussian_log_density(eps) - logabsdet).item(), rel=1e-4, abs=0.05)
 
 
-def test_log_prob_with_a_learned_dequantizer_is_its_bound():
+def flow_with_learned_dequantizer():
     torch.manual_seed(0)
     model = flow.build({"steps": 1, "hidden": 8, "dequantizer": "variational", "deq_hidden": 4})
     model.dequantizer = small_dequantizer()
-    x = digits(2)
+    return model
+
+
+def test_log_prob_with_a_learned_dequantizer_is_its_bound():
+    model, x = flow_with_learned_dequantizer(), digits(2)
     with torch.no_grad():
         eps = torch.randn(x.shape, generator=torch.Generator().manual_seed(5))
         u, log_q = model.dequantizer(x, eps)
@@ -265,10 +269,7 @@ def test_init_adds_a_learned_dequantizer_to_an_installed_flow(tmp_path):
 
 
 def test_importance_weighted_log_prob_averages_the_draws_probabilities():
-    torch.manual_seed(0)
-    model = flow.build({"steps": 1, "hidden": 8, "dequantizer": "variational", "deq_hidden": 4})
-    model.dequantizer = small_dequantizer()
-    x = digits(3)
+    model, x = flow_with_learned_dequantizer(), digits(3)
     with torch.no_grad():
         g = torch.Generator().manual_seed(7)
         draws = torch.stack([model.dequantized_log_prob(x, g) for _ in range(4)])
