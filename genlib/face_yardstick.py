@@ -56,15 +56,10 @@ class FaceModel:
         self.net = dlib.face_recognition_model_v1(str(model_dir() / EMBEDDING_MODEL))
         self.detector = dlib.get_frontal_face_detector()
 
-    def embed(self, images01: torch.Tensor, progress=None) -> np.ndarray:
-        """Faces [n,3,h,w] in [0,1] -> embeddings [n, 128] (float64); progress(done, total) after each face."""
+    def embed(self, images01: torch.Tensor) -> np.ndarray:
+        """Faces [n,3,h,w] in [0,1] -> embeddings [n, 128] (float64)."""
         faces, box = upscaled(images01), self.dlib.rectangle(0, 0, SIZE - 1, SIZE - 1)
-        out = np.empty((len(faces), 128))
-        for i, face in enumerate(faces):
-            out[i] = self.net.compute_face_descriptor(face, self.shape(face, box))
-            if progress:
-                progress(i + 1, len(faces))
-        return out
+        return np.array([self.net.compute_face_descriptor(face, self.shape(face, box)) for face in faces])
 
     def detection_rate(self, images01: torch.Tensor) -> float:
         """Share of the faces [n,3,h,w] in which the HOG detector finds at least one face (at 150x150)."""
