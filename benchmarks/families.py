@@ -83,13 +83,14 @@ def vae_work(model, batch):
 
 
 def gan_work(model, batch):
-    """Training: the GAN trainer's step as benchmarks/gan_training.py times it (bf16, DiffAugment colour + translation)."""
+    """Training: the GAN trainer's step as benchmarks/gan_training.py times it, in the recipe of the model's card."""
     from gan_training import images_per_second as gan_images_per_second
 
-    seeds = iter(range(10**6))
+    seeds, config, recipe = iter(range(10**6)), model.card["config"], model.card.get("training", {})
     return (lambda: model.sample(1, seed=next(seeds)),
-            lambda steps: gan_images_per_second(model.card["config"].get("ngf", 32), True, "color,translation", steps + 2,
-                                                batch))
+            lambda steps: gan_images_per_second(config.get("ngf", 32), recipe.get("precision") != "float32",
+                                                recipe.get("diffaugment", "none"), steps + 2, batch,
+                                                config.get("upsample", "transposed")))
 
 
 WORK = {"flow-mnist8": flow_work, "pixelcnnpp-mnist8": pixelcnn_work, "vae-mnist8": vae_work,
@@ -107,7 +108,8 @@ def installed(*names):
 
 
 def main(argv=None):
-    args = model_benchmark_parser(__doc__.splitlines()[0], 20, "timed samples per model (after 2 warm-up)").parse_args(argv)
+    parser = model_benchmark_parser(__doc__.splitlines()[0], 20, "timed samples per model (after 2 warm-up)")
+    args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
     print(f"{args.threads} thread(s); sampling: median of {args.repeats} single images; training: batch "
           f"{args.batch}, median of {args.steps} steps", flush=True)

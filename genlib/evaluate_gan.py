@@ -155,45 +155,75 @@ def faces_from_seeds(G, first_seed: int, n: int = FD_FACES, truncation: float = 
     return torch.cat([G.generate(z[i:i + 256]) for i in range(0, n, 256)])
 
 
-def dlib_reference(model, train, test, seed: int = 0) -> dict:
-    """Embeddings of what does not depend on a GAN: the test faces, FD_FACES random training faces (the floor)
-    and those faces blurred by each rung of the ladder. Cached under runs/eval-cache (embeddings only, derived
-    from UTKFace: never committed), keyed by the sizes of dlib's model files and the sample."""
+def _dlib_cache(name: str):
+    """A cache file under runs/eval-cache for dlib embeddings (never committed: some derive from UTKFace), keyed
+    by the sizes of dlib's model files, so a new face model never reads another's embeddings."""
     from genlib import face_yardstick as fy
     from genlib.train.common import RUNS_DIR
 
     sizes = "-".join(str((fy.model_dir() / f).stat().st_size) for f in (fy.SHAPE_MODEL, fy.EMBEDDING_MODEL))
-    path = RUNS_DIR / "eval-cache" / f"dlib-{sizes}-n{FD_FACES}-seed{seed}-test{len(test['x'])}.npz"
+    return RUNS_DIR / "eval-cache" / f"dlib-{sizes}-{name}.npz"
+
+
+def _cached(path, compute) -> dict:
+    """The arrays in `path`, or compute() them and save them there."""
     if path.exists():
         with np.load(path) as z:
             return dict(z)
-    pick = np.random.default_rng(seed).choice(len(train["x"]), size=FD_FACES, replace=False)
-    real01 = uint8_to_01(train["x"][pick])
-    print(f"embedding the reference sets with dlib ({len(test['x']) + 4 * FD_FACES:,} faces)", flush=True)
-    ref = {"test": model.embed(uint8_to_01(test["x"])), "floor": model.embed(real01),
-           **{f"blur_{s:g}": model.embed(x) for s, x in fy.blur_ladder(real01).items()}}
+    arrays = compute()
     path.parent.mkdir(parents=True, exist_ok=True)
-    np.savez(path, **ref)
+    np.savez(path, **arrays)
+    return arrays
+
+
+def dlib_reference(model, train, test, seed: int = 0) -> dict:
+    """What does not depend on a GAN: embeddings of the test faces, of FD_FACES random training faces (the floor)
+    and of those faces blurred by each rung of the ladder (cached), and the ladder's figures (as `figures`)."""
+    from genlib import face_yardstick as fy
+
+    def compute():
+        pick = np.random.default_rng(seed).choice(len(train["x"]), size=FD_FACES, replace=False)
+        real01 = uint8_to_01(train["x"][pick])
+        print(f"embedding the reference sets with dlib ({len(test['x']) + 4 * FD_FACES:,} faces)", flush=True)
+        return {"test": model.embed(uint8_to_01(test["x"])), "floor": model.embed(real01),
+                **{f"blur_{s:g}": model.embed(x) for s, x in fy.blur_ladder(real01).items()}}
+
+    ref = _cached(_dlib_cache(f"n{FD_FACES}-seed{seed}-test{len(test['x'])}"), compute)
+    hits = _cached(_dlib_cache(f"hits-test{len(test['x'])}"),
+                   lambda: {"rate": np.array(model.detection_rate(uint8_to_01(test["x"])))})
+    floor = round(fy.fd_dlib(ref["floor"], ref["test"]), 3)
+    rungs = {f"{s:g} px": round(fy.fd_dlib(ref[f"blur_{s:g}"], ref["test"]), 3) for s in fy.BLUR_SIGMAS}
+    ref["figures"] = {"floor_train_vs_test": floor, "blurred_train_vs_test": rungs,
+                      "test_hit_rate": round(float(hits["rate"]), 4)}
     return ref
 
 
-def fd_dlib_figures(model, ref: dict, G, test) -> dict:
-    """FD-dlib of G (psi = 1, both seed sets), on the calibration ladder, and the HOG detector's hit rates."""
-    from genlib import face_yardstick as fy
+def generated_embeddings(model, G, first_seed: int) -> dict:
+    """Embeddings of FD_FACES faces of G (psi = 1) from `first_seed` on, and the HOG hit rate among them; cached
+    by the weights' sha256, so measuring a model again (an earlier generation beside a new one) is free."""
+    def compute():
+        faces = faces_from_seeds(G, first_seed, FD_FACES)
+        return {"embeddings": model.embed(faces), "hits": np.array(model.detection_rate(faces))}
+    return _cached(_dlib_cache(f"G{G.card['sha256'][:16]}-seeds{first_seed}-n{FD_FACES}"), compute)
 
-    floor = round(fy.fd_dlib(ref["floor"], ref["test"]), 3)
-    rungs = {s: round(fy.fd_dlib(ref[f"blur_{s:g}"], ref["test"]), 3) for s in fy.BLUR_SIGMAS}
+
+def fd_dlib_figures(model, ref: dict, G, test) -> dict:
+    """FD-dlib of G (psi = 1, both seed sets), placed on the calibration ladder, and the HOG detector's hit rates."""
+    from genlib import face_yardstick as fy
+    from genlib.image_quality import ladder_position
+
     per_seed, hits = {}, {}
     for first in FD_SEEDS:
-        faces = faces_from_seeds(G, first)
-        per_seed[f"seeds {first}+"] = round(fy.fd_dlib(model.embed(faces), ref["test"]), 3)
-        hits[f"seeds {first}+"] = round(model.detection_rate(faces), 4)
-    value = round(float(np.mean(list(per_seed.values()))), 3)
-    return {"generated": value, "generated_per_seed_set": per_seed, "floor_train_vs_test": floor,
-            "blurred_train_vs_test": {f"{s:g} px": v for s, v in rungs.items()},
-            "position": fy.position(value, floor, rungs),
-            "hog_detector_hit_rate": {"generated": hits,
-                                      "test_faces": round(model.detection_rate(uint8_to_01(test["x"])), 4)},
+        gen = generated_embeddings(model, G, first)
+        per_seed[f"seeds {first}+"] = round(fy.fd_dlib(gen["embeddings"], ref["test"]), 3)
+        hits[f"seeds {first}+"] = round(float(gen["hits"]), 4)
+    value, figures = round(float(np.mean(list(per_seed.values()))), 3), ref["figures"]
+    rungs = {f"blur {k}": v for k, v in figures["blurred_train_vs_test"].items()}
+    return {"generated": value, "generated_per_seed_set": per_seed,
+            "floor_train_vs_test": figures["floor_train_vs_test"],
+            "blurred_train_vs_test": figures["blurred_train_vs_test"],
+            "position": ladder_position(value, rungs, figures["floor_train_vs_test"]),
+            "hog_detector_hit_rate": {"generated": hits, "test_faces": figures["test_hit_rate"]},
             "faces_per_set": FD_FACES, "truncation": 1.0, "reference": f"UTKFace test split, {len(test['x']):,} faces",
             "extractor": "dlib face-recognition ResNet (dlib_face_recognition_resnet_model_v1), 128-D, faces "
                          "upscaled 64 -> 150 px bicubic, 5-point shape predictor on the whole image; distance x100"}

@@ -79,13 +79,3 @@ def blur_ladder(real01: torch.Tensor) -> dict[float, torch.Tensor]:
 
     return {sigma: gaussian_blur(real01, sigma) for sigma in BLUR_SIGMAS}
 
-
-def position(value: float, floor: float, rungs: dict[float, float]) -> str:
-    """Where a set's FD-dlib sits on the ladder, in words ("between blur 1 px and blur 2 px")."""
-    named = [("real photos", floor)] + [(f"photos blurred by {s:g} px", v) for s, v in sorted(rungs.items())]
-    if value <= named[0][1]:
-        return "as close as real photos"
-    for (lower, a), (upper, b) in zip(named, named[1:]):
-        if value <= b:
-            return f"between {lower} ({a:.2f}) and {upper} ({b:.2f})"
-    return f"worse than {named[-1][0]} ({named[-1][1]:.2f})"

@@ -44,7 +44,8 @@ def wall_time_s(card: dict) -> float:
 
 
 def started_from(card: dict) -> dict:
-    """The model a run continued (--init), as its card records it: at the top level, or in the GAN's recipe."""
+    """The model a run continued (--init), as its card records it (GAN cards written before the top-level entry
+    kept it in their recipe: the second face generation, still measured as an earlier generation)."""
     return card.get("initialised_from") or (card.get("training") or {}).get("initialised_from") or {}
 
 

@@ -130,11 +130,12 @@ def export(run, ck: dict) -> dict:
     recompute_batchnorm_stats(G, batches=batches, batch_size=BN_BATCH_SIZE)
     D = build({**cfg, "net": "D"})
     D.load_state_dict(ck["D"])
+    start = ck.get("initialised_from")  # --init: the generation this run continued
     common = {**run.card_fields(), "family": "gan", "licence": LICENCE,
               "dataset": {"id": "utkface64", "description": f"{DATASETS['utkface64']}: train split "
                                                             f"({ck['n_train']:,} faces), horizontal flips"},
               "epochs": round(ck["images_seen"] / ck["n_train"], 2), "images_seen": ck["images_seen"],
-              "training": ck["recipe"]}
+              "training": ck["recipe"], **({"initialised_from": start} if start else {})}
     note = f"EMA generator; BatchNorm statistics recomputed over {batches * BN_BATCH_SIZE:,} prior samples"
     card = genlib.save(G, run.args.name, {**common, "config": {**cfg, "net": "G"}, "note": note},
                        weights_dir=run.out_dir, fp16=True)
@@ -174,8 +175,7 @@ def main(args):
               "G": f"DCGAN, BatchNorm, {cfg.get('upsample', 'transposed')} upsampling",
               "optimizer": f"Adam lr {args.lr} betas (0.5, 0.999), batch {args.batch_size}",
               "ema_decay": args.ema, "diffaugment": args.augment, "real_flip": True,
-              "precision": "bfloat16 autocast" if args.bf16 else "float32",
-              **({"initialised_from": initialised_from} if initialised_from else {})}
+              "precision": "bfloat16 autocast" if args.bf16 else "float32"}
     print(f"training {args.name}: {len(faces)} faces, G {sum(p.numel() for p in G.parameters())} D "
           f"{sum(p.numel() for p in D.parameters())} parameters, threads {torch.get_num_threads()}", flush=True)
 

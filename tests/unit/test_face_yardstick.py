@@ -1,5 +1,5 @@
 """FD-dlib, the face GAN's external yardstick: dlib's face-recognition network must rank the blur ladder in order
-(with the real model files, from requirements-eval.txt), and the ladder reads out in words."""
+(with the real model files, from requirements-eval.txt)."""
 import numpy as np
 import pytest
 
@@ -39,8 +39,33 @@ def test_upscaling_to_the_network_input():
     assert x.shape == (2, fy.SIZE, fy.SIZE, 3) and x.dtype == np.uint8
 
 
-def test_ladder_position_in_words():
-    rungs = {0.5: 0.91, 1.0: 2.15, 2.0: 5.26}
-    assert fy.position(0.5, 0.78, rungs) == "as close as real photos"
-    assert fy.position(1.5, 0.78, rungs) == "between photos blurred by 0.5 px (0.91) and photos blurred by 1 px (2.15)"
-    assert fy.position(7.5, 0.78, rungs) == "worse than photos blurred by 2 px (5.26)"
+
+class CountingFaceModel:
+    """Stands in for dlib (its embeddings would take ~90 ms a face): counts the faces it is asked to embed."""
+
+    def __init__(self):
+        self.embedded = []
+
+    def embed(self, faces):
+        self.embedded.append(len(faces))
+        return np.random.default_rng(len(self.embedded)).normal(size=(len(faces), 128))
+
+    def detection_rate(self, faces):
+        return 1.0
+
+
+def test_a_generators_embeddings_are_cached_by_its_weights(tmp_path, monkeypatch):
+    """Measuring a generation again (an earlier one beside a new one) embeds nothing; other seeds or weights do."""
+    from genlib import evaluate_gan as ev
+    from genlib.train import common
+
+    monkeypatch.setattr(common, "RUNS_DIR", tmp_path)
+    monkeypatch.setattr(ev, "FD_FACES", 6)
+    model, G = CountingFaceModel(), genlib.load("gan-faces")
+    first = ev.generated_embeddings(model, G, 2000)
+    again = ev.generated_embeddings(model, G, 2000)
+    assert model.embedded == [6] and np.array_equal(first["embeddings"], again["embeddings"])
+    ev.generated_embeddings(model, G, 5000)
+    G.card = {**G.card, "sha256": "0" * 64}  # other weights
+    ev.generated_embeddings(model, G, 2000)
+    assert model.embedded == [6, 6, 6] and len(list(tmp_path.glob("eval-cache/*.npz"))) == 3

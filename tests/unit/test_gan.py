@@ -122,7 +122,7 @@ def test_upsampling_recipe_and_init_chain_count_every_generations_images(tmp_pat
                 (tmp_path / b).mkdir(exist_ok=True)
                 (tmp_path / b / f"{name}{suffix}").write_bytes((tmp_path / a / f"{name}{suffix}").read_bytes())
         card = main(["gan", "--dry-run", "--init", "gan-faces", "--out-dir", str(tmp_path / b), *data])
-    assert card["training"]["initialised_from"]["images_seen"] == 32  # two earlier runs of 16 images
+    assert card["initialised_from"]["images_seen"] == 32  # two earlier runs of 16 images
     assert families.images_seen(card) == 48 and card["config"]["upsample"] == "nearest"
 
 
@@ -175,9 +175,10 @@ def _fake_utkface(root: Path, n: int = 48):
                 info = tarfile.TarInfo(f"utkface64/{i}.jpg")
                 info.size = len(buf.getvalue())
                 tar.addfile(info, io.BytesIO(buf.getvalue()))
-                rows.append({"index": i, "shard": f"utkface64_{s:02d}.tar.gz", "member": info.name, "age": int(rng.integers(1, 90)),
-                             "gender": int(rng.integers(0, 2)), "race": int(rng.integers(0, 5)),
-                             "split": "test" if i % 4 == 0 else "train", "source_sha256": "", "duplicate_source_names": ""})
+                rows.append({"index": i, "shard": f"utkface64_{s:02d}.tar.gz", "member": info.name,
+                             "age": int(rng.integers(1, 90)), "gender": int(rng.integers(0, 2)),
+                             "race": int(rng.integers(0, 5)), "split": "test" if i % 4 == 0 else "train",
+                             "source_sha256": "", "duplicate_source_names": ""})
     with open(faces / "utkface64_index.csv", "w", newline="") as f:
         w = csv.DictWriter(f, fieldnames=list(rows[0]))
         w.writeheader()
