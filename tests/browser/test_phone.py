@@ -140,12 +140,13 @@ def step_once(page: Page) -> None:
 
 def answer_buttons(page: Page) -> list[Locator]:
     """The six answers of the round: left or right is real, and how sure."""
-    return [page.locator(f".st-key-rf_{side}_{level} button") for side in ("left", "right") for level in (1, 2, 3)]
+    return [page.locator(f'[class*="st-key-rf_{side}_{level}_"] button')
+            for side in ("left", "right") for level in (1, 2, 3)]
 
 
 def answer_round(page: Page) -> None:
     expect(page.get_by_text("Round 1 of 3: which one is real?")).to_be_visible()
-    page.locator(".st-key-rf_left_3 button").tap()
+    page.locator('[class*="st-key-rf_left_3_"] button').tap()
     expect(page.get_by_text(re.compile(r"^Round 1: (right|wrong)"))).to_be_visible()
     expect(page.get_by_text("Round 2 of 3: which one is real?")).to_be_visible()
     page.wait_for_function("""() => [...document.querySelectorAll('[data-testid="stMain"] [data-testid="stImage"] img')]
@@ -225,7 +226,8 @@ PAGES = {
         lambda p: [p.get_by_role("button", name="New completions"), completion(p)], new_completions,
         lambda p: [p.get_by_role("button", name="New completions")]),
     "pages/autoregressive.py": button_redraws_image(
-        "autoregressive?model=cnn&task=whole&seed=0", "New seed", sample, also=lambda p: [p.locator(".st-key-ar_model")]),
+        "autoregressive?model=cnn&task=whole&seed=0", "New seed", sample,
+        also=lambda p: [p.locator(".st-key-ar_model")]),
     "pages/vae_explorer.py": Phone(
         "vae_explorer?ds=mnist&model=vae&z1=0&z2=0",
         lambda p: [z1_slider(p), decoded(p)], slide_z1, lambda p: [z1_slider(p)]),

@@ -18,7 +18,7 @@ def test_three_rounds_by_clicking_then_results(page, app_url):
     page.wait_for_function(ROUND_IMAGES)
     expect(page).to_have_url(re.compile(r"seed=11(&|$)"))
     for number, (side, certainty) in enumerate([("left", 3), ("right", 1), ("left", 2)], start=1):
-        page.locator(f".st-key-rf_{side}_{certainty} button").click()
+        page.locator(f'[class*="st-key-rf_{side}_{certainty}_"] button').click()
         verdict = page.get_by_text(re.compile(rf"^Round {number}: (right|wrong)"))
         expect(verdict).to_be_visible()
         expect(page.get_by_text("was made by the")).to_be_visible()  # which model made the other one

@@ -1,7 +1,8 @@
 """No student loses work when a server goes away: in chromium, a student answers 5 quiz questions with their
 certainty; then the server is restarted (one server), or the replica serving them is killed (two replicas
 behind HAProxy). The open page reconnects by itself, without a reload, and shows the same 5 answers and marks:
-they live in the page's link (`progress`), not in the server's memory."""
+they live in the page's link (`progress`), not in the server's memory. A game answer clicked just after a restart
+counts."""
 from __future__ import annotations
 
 import os
@@ -101,6 +102,30 @@ def test_answers_survive_a_server_restart(page: Page):
             wait_healthy(server)
         expect_the_same_quiz(page, link)
         screenshot(page, "restart_quiz_restored")
+    finally:
+        stop_server(server)
+
+
+def test_a_game_answer_clicked_after_a_restart_counts(page: Page):
+    """The first click after a restart runs in a new session, which never drew the answer buttons: it still
+    answers the round (plain buttons; an on_click callback would not exist there and the click would be lost)."""
+    port = free_port()
+    server = start_server(port=port)
+    try:
+        wait_healthy(server)
+        page.goto(f"{server.url}/real_or_fake?seed=11&n=3&images=digits")
+        expect(page.get_by_text("Round 1 of 3: which one is real?")).to_be_visible(timeout=RECONNECT_MS)
+        page.locator('[class*="st-key-rf_left_3_"] button').click()
+        expect(page.get_by_text("Round 2 of 3: which one is real?")).to_be_visible()
+        with reconnection(page):
+            stop_server(server)
+            server = start_server(port=port)
+            wait_healthy(server)
+        page.locator('[class*="st-key-rf_right_1_"] button').click()
+        expect(page.get_by_text(re.compile(r"^Round 2: (right|wrong)"))).to_be_visible(timeout=RECONNECT_MS)
+        expect(page.get_by_text("Round 3 of 3: which one is real?")).to_be_visible()
+        expect(page.locator('[data-testid="stException"]')).to_have_count(0)
+        screenshot(page, "restart_game_answer_counts")
     finally:
         stop_server(server)
 
