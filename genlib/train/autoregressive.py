@@ -147,11 +147,13 @@ def starting_model(args, build, config: dict, weights_dir, add_blocks: int = 0, 
 
 
 def resumed_settings(args, ck: dict | None, config: dict) -> dict:
-    """The config to build; on --resume / --export the run keeps its own shape, precision (args.bf16) and batch size,
-    and an export describes the run's own schedule (args.minutes, args.steps). A new run trains in bf16 unless told."""
+    """The config to build; on --resume / --export the run keeps its own shape, precision (args.bf16), batch size,
+    peak learning rate, warm-up and EMA decay (not the CLI's defaults), and an export describes the run's own
+    schedule (args.minutes, args.steps; a resume may extend them). A new run trains in bf16 unless told."""
     if ck:
         config, args.bf16 = ck["config"], ck.get("bf16", False) if args.bf16 is None else args.bf16
-        args.batch_size = ck.get("batch_size", args.batch_size)
+        for arg, key in (("batch_size", "batch_size"), ("lr", "lr"), ("warmup", "warmup"), ("ema", "ema_decay")):
+            setattr(args, arg, ck.get(key, getattr(args, arg)))  # older checkpoints lack some: the CLI's value
         if args.export:
             args.minutes, args.steps = ck.get("minutes", args.minutes), ck.get("total_steps", args.steps)
     args.bf16 = True if args.bf16 is None else args.bf16
@@ -164,7 +166,8 @@ def fit(run, model, train_step, monitor, initialised_from) -> None:
 
     def state():
         return dict(config=model.config, minutes=args.minutes, total_steps=args.steps, bf16=args.bf16,
-                    batch_size=args.batch_size, initialised_from=initialised_from)
+                    batch_size=args.batch_size, lr=args.lr, warmup=args.warmup, ema_decay=args.ema,
+                    initialised_from=initialised_from)
 
     if not args.export:
         model.train()

@@ -139,13 +139,15 @@ def test_training_dry_run_writes_loadable_weights(tmp_path, monkeypatch):
 
 def test_resumed_run_records_every_command_and_export_keeps_the_runs_schedule(tmp_path, monkeypatch):
     monkeypatch.setenv("GENLAB_DATA", str(tmp_path / "no-data"))
-    train_cli.main(["pixelcnn", "--dry-run", "--out-dir", str(tmp_path), "--minutes", "30", "--no-bf16"])
+    train_cli.main(["pixelcnn", "--dry-run", "--out-dir", str(tmp_path), "--minutes", "30", "--no-bf16",
+                    "--lr", "3e-4", "--ema", "0.99"])
     card = train_cli.main(["pixelcnn", "--dry-run", "--out-dir", str(tmp_path), "--resume", "--minutes", "60"])
-    assert card["command"].endswith("--minutes 30 --no-bf16")  # the run's first command...
+    assert card["command"].endswith("--minutes 30 --no-bf16 --lr 3e-4 --ema 0.99")  # the run's first command...
     assert len(card["resumed_with"]) == 1 and card["resumed_with"][0].endswith("--minutes 60")  # ...and its resume
     exported = train_cli.main(["pixelcnn", "--dry-run", "--out-dir", str(tmp_path), "--export"])
     assert "over 60 min" in exported["schedule"]  # the run's own schedule, not --export's defaults
     assert "bfloat16" not in exported["schedule"]  # nor --export's default precision
+    assert "lr 0.0003 peak" in exported["schedule"] and "EMA 0.99" in exported["schedule"]  # nor its default lr
     assert exported["resumed_with"] == card["resumed_with"]
     assert exported["schedule_completed"] == 1.0  # the dry run's steps all ran: nothing left to anneal
 
