@@ -2,8 +2,10 @@
 sure they are, and the models' own judges play the same rounds.
 
 Thin UI over genlib.real_or_fake: read the link, load whichever models exist, build the game once per
-(seed, rounds, images, models) for the whole server, then play it in a fragment so a click reruns only the
-board. Answers live in this browser session only: nothing is stored on the server.
+(seed, rounds, images, models) for the whole server, then play it. Not in a fragment: after a server restart
+Streamlit discards a fragment's rerun request (the new session has no such fragment), so every answer clicked
+there would be lost until something outside it ran the page; a whole-page run costs little here (all cached).
+Answers live in this browser tab's link: nothing is stored on the server.
 """
 from __future__ import annotations
 
@@ -192,9 +194,8 @@ def answers_from_link(game: rf.Game, answers: list) -> None:
         show_notes(st.session_state.rf_notes[-1:])
 
 
-@st.fragment
 def board(game: rf.Game, key: tuple, settings: dict) -> None:
-    """The game itself: a click on an answer reruns only this. The link carries the answers so far."""
+    """The game itself; the link carries the answers so far."""
     answers = st.session_state.setdefault("rf_answers", {}).setdefault(key, [])
     answers_from_link(game, answers)
     if len(answers) < len(game.rounds) and (answer := clicked_answer(len(answers))):
