@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import math
+from pathlib import Path
 
 from genlib.families import images_seen, wall_time_s
 from genlib.train.common import Run, add_common_arguments, command_string, ema_of, real_or_synthetic
@@ -130,6 +131,8 @@ def starting_model(args, build, config: dict, weights_dir, add_blocks: int = 0, 
             raise SystemExit("--add-blocks grows an installed model at the start of a new run: give it with "
                              "--init NAME, without --resume or --export")
         return build(config), None
+    if not (Path(weights_dir) / f"{args.init}.json").exists():  # the run's own folder first, then the installed ones
+        weights_dir = zoo.WEIGHTS_DIR
     start = zoo.load(args.init, weights_dir=weights_dir)
     torch.manual_seed(args.seed)  # as for a new model: the added blocks' random weights depend on the seed only
     model = build({**start.config, **(extend or {})})

@@ -177,6 +177,16 @@ def test_init_starts_a_new_run_from_installed_weights(tmp_path, monkeypatch):
         torch.testing.assert_close(p1, p0, msg=name)
 
 
+def test_init_reads_the_shipped_weights_when_the_run_folder_has_none(tmp_path, monkeypatch):
+    monkeypatch.setenv("GENLAB_DATA", str(tmp_path / "no-data"))
+    from genlib import zoo
+
+    shipped = zoo.card("pixelcnn-mnist")
+    card = train_cli.main(["pixelcnn", "--dry-run", "--out-dir", str(tmp_path), "--name", "pixelcnn-next",
+                           "--init", "pixelcnn-mnist", "--lr", "1e-12"])
+    assert card["initialised_from"]["sha256"] == shipped["sha256"] and card["config"] == shipped["config"]
+
+
 def test_identity_blocks_keep_the_function_and_then_learn():
     torch.manual_seed(0)
     model = pixelcnn.build({"channels": 8, "blocks": 1, "head": 8})
