@@ -22,7 +22,10 @@ if TORCH_THREADS != "0":
 
 import streamlit as st  # noqa: E402
 
-from pages._catalog import existing_demos
+from pages._catalog import existing_demos  # noqa: E402
+from pages._network import send_small_messages_at_once  # noqa: E402
+
+send_small_messages_at_once()
 
 # An emoji favicon: the browser draws it from a data: URL (a Material icon would be fetched from Google).
 st.set_page_config(page_title="GenLab", page_icon="🧪", layout="wide")

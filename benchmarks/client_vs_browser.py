@@ -6,9 +6,10 @@ Per click, three timings of "rerun sent -> the new face's delta received", each 
   - client, browser's message: the client sends the very BackMsg chromium sent for its last click (its widget
     states and fragment id; the client's own cached-message hashes), so a difference in what the two ask for
     shows as a difference between this row and the one above.
-The clicks alternate browser / client / replay, so a busy moment of the machine costs each row alike.
+The clicks alternate browser / client / replay, so a busy moment of the machine costs each row alike; each
+click follows the previous run's end after --think seconds (0: at once, as load.py clicks).
 
-    python benchmarks/client_vs_browser.py --clicks 20
+    python benchmarks/client_vs_browser.py --clicks 20 [--think 0]
 """
 from __future__ import annotations
 
@@ -60,7 +61,7 @@ def fields(sent: bytes) -> str:
             f"{len(state.cached_message_hashes)} cached hashes, {len(sent)} bytes")
 
 
-async def run(clicks: int) -> dict:
+async def run(clicks: int, think: float) -> dict:
     from playwright.async_api import async_playwright
 
     rows = {"browser": [], "client": [], "client, browser's message": []}
@@ -75,13 +76,16 @@ async def run(clicks: int) -> dict:
             tab.open()
             before = cpu_by_role(server.pid)
             for _ in range(clicks):
+                await asyncio.sleep(think)
                 student.listening = True
                 await student.page.evaluate(CLICK_NEW_FACE, [FACES, 60_000])
                 await student.settle()
                 student.listening = False
                 rows["browser"] += student.server_ms
                 student.server_ms = []
+                time.sleep(think)
                 rows["client"].append(tab.click("New face").server_ms)
+                time.sleep(think)
                 rows["client, browser's message"].append(replay(tab, student.last_rerun))
             spent = {role: s - before[role] for role, s in cpu_by_role(server.pid).items()}
             print(f"chromium's last rerun message: {fields(student.last_rerun)}")
@@ -95,8 +99,9 @@ async def run(clicks: int) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clicks", type=int, default=20)
+    parser.add_argument("--think", type=float, default=0.0, help="seconds from a run's end to the next click")
     args = parser.parse_args()
-    rows = asyncio.run(run(args.clicks))
+    rows = asyncio.run(run(args.clicks, args.think))
     base = statistics.median(rows["browser"])
     print(f"\n{'New face: rerun sent -> face delta':36} {'median':>8} {'min':>6} {'max':>6} {'vs browser':>11}")
     for name, values in rows.items():
