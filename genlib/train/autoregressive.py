@@ -20,7 +20,7 @@ import argparse
 import math
 from pathlib import Path
 
-from genlib.families import images_seen, wall_time_s
+from genlib.families import images_seen, uncounted_start, wall_time_s
 from genlib.train.common import Run, add_common_arguments, command_string, ema_of, real_or_synthetic
 
 DATASET = ("binarized: dynamic Bernoulli(x/255) for training; test set binarized once with "
@@ -145,6 +145,7 @@ def starting_model(args, build, config: dict, weights_dir, add_blocks: int = 0, 
                    "test_nll_nats": zoo.metric(start.card, "test_nll_nats"),
                    "images_seen": images_seen(start.card),  # the earlier runs' images and time, so totals add up
                    "wall_time_s": wall_time_s(start.card),
+                   **({"earlier_runs_uncounted": True} if uncounted_start(start.card) else {}),
                    **({"added_identity_blocks": add_blocks} if add_blocks else {}),
                    **({"added": extend, "newly_initialised_tensors": len(missing)} if extend else {})}
 

@@ -71,7 +71,7 @@ def train(args, *, family: str, build, config: dict, loss, clip: float, publishe
     opt = torch.optim.Adam(model.parameters(), lr=args.lr)
     rng = torch.Generator().manual_seed(args.seed)
     run.track(model=model, ema=ema, opt=opt, rng=rng)
-    initialised_from = ck.get("initialised_from") if ck else initialised_from
+    initialised_from = counted_gap(ck.get("initialised_from")) if ck else initialised_from
     monitor = x_train[:MONITOR_IMAGES]
     running = {}
 
@@ -91,6 +91,23 @@ def train(args, *, family: str, build, config: dict, loss, clip: float, publishe
     fit(run, model, train_step, monitor_bpd, initialised_from)
     candidates = {"raw": model.eval(), **({"ema": ema.module.eval()} if args.ema > 0 else {})}
     return export(run, family, candidates, monitor, len(x_train), initialised_from, published, dataset, eval_set)
+
+
+def counted_gap(start: dict | None) -> dict | None:
+    """A resumed or exported run's start, marked when the started-from card (still installed in weights/, the
+    same sha256) did not count its own start: checkpoints written before that mark existed lack it."""
+    from genlib import zoo
+    from genlib.families import uncounted_start
+
+    if not start or start.get("earlier_runs_uncounted"):
+        return start
+    try:
+        installed = zoo.card(start["name"])
+    except zoo.WeightsError:
+        return start
+    if installed.get("sha256") == start.get("sha256") and uncounted_start(installed):
+        return {**start, "earlier_runs_uncounted": True}
+    return start
 
 
 def pilot_summary(card_path) -> dict:
