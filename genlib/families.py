@@ -55,8 +55,8 @@ def uncounted_start(card: dict) -> str | None:
     if start and not start.get("images_seen"):
         return f"continues an earlier {start.get('name', 'model')}: only its own run's training images are counted"
     if start.get("earlier_runs_uncounted"):  # somewhere down the chain a card did not count its start
-        return (f"continues an earlier {start.get('name', 'model')} whose own start is not counted: the training "
-                "images and time shown are too low")
+        return (f"an earlier run of {start.get('name', 'model')} is not counted: the training images and time "
+                "shown are too low")
     return None
 
 

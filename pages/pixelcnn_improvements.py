@@ -218,7 +218,9 @@ def trained_for(card: dict) -> str:
     if not start:
         return own
     if start.get("images_seen"):
-        return f"{families.wall_time_s(card) / 60:.0f} minutes in all ({families.images_seen(card):,} images)"
+        total = f"{families.wall_time_s(card) / 60:.0f} minutes in all ({families.images_seen(card):,} images)"
+        gap = families.uncounted_start(card)  # a run further down the chain was not counted
+        return f"{total}; {gap}" if gap else total
     earlier = f", {float(pixelcnnpp.bits_per_dim(-start['test_nll_nats'])):.3f} bits/dim" \
         if start.get("test_nll_nats") else ""
     return f"{own} on top of an earlier {start.get('name', 'model')}{earlier}"

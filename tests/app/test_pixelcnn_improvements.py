@@ -134,3 +134,13 @@ def test_a_model_trained_further_says_what_it_continued(tiny_weights):
     marks = " ".join(m.value for m in run().markdown)
     assert "100 minutes (170,240 images) on top of an earlier pixelcnnpp-mnist8, 1.102 bits/dim instead of 15" \
         in marks and "**1.065 bits/dim**" in marks
+
+
+def test_a_gap_further_down_the_chain_is_said(tiny_weights):
+    rows = ablation_rows([2.0, 1.8, 1.7, 1.6, 1.5, 1.45], [40, 30, 29, 28, 24, 24])
+    zoo.update_card("pixelcnnpp-mnist8", tiny_weights, **{improvements.CARD_KEY: rows}, metrics={
+        "test_bits_per_dim": 1.02}, wall_time_s=6000.0, images_seen=480000, initialised_from={
+        "name": "pixelcnnpp-mnist8", "sha256": "x", "test_nll_nats": 578.68, "images_seen": 170240,
+        "wall_time_s": 6000.0, "earlier_runs_uncounted": True})
+    marks = " ".join(m.value for m in run().markdown)
+    assert "200 minutes in all (650,240 images); an earlier run of pixelcnnpp-mnist8 is not counted" in marks
