@@ -2,6 +2,7 @@
 listening socket made as Streamlit makes it (socket.socket(family), protocol number 0)."""
 import asyncio
 import socket
+from concurrent.futures import ThreadPoolExecutor
 
 from pages._network import send_small_messages_at_once
 
@@ -23,7 +24,9 @@ def nodelay_of_accepted_connection() -> int:
         writer.close()
         server.close()
         return value
-    return asyncio.run(run())
+    # A thread of its own: an earlier test may have left an event loop running in this one.
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(lambda: asyncio.run(run())).result()
 
 
 def test_accepted_connections_get_tcp_nodelay(monkeypatch):
