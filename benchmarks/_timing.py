@@ -110,6 +110,15 @@ def cpu_by_role(server_pid: int) -> dict:
     return totals
 
 
+def pin_threads(pid: int, cpus: set[int]) -> None:
+    """Keep every thread of a process (and the threads it starts later) on these cores."""
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            os.sched_setaffinity(int(task.name), cpus)
+        except (ProcessLookupError, OSError):  # a thread that ended meanwhile
+            continue
+
+
 def scratch_app(folder: Path, source: str) -> Path:
     """A one-file Streamlit app (app.py = source) with GenLab's config in folder: the floors the benchmarks
     compare GenLab against."""

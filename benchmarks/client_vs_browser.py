@@ -6,20 +6,27 @@ Per click, three timings of "rerun sent -> the new face's delta received", each 
   - client, browser's message: the client sends the very BackMsg chromium sent for its last click (its widget
     states and fragment id; the client's own cached-message hashes), so a difference in what the two ask for
     shows as a difference between this row and the one above.
+And the whole click -> face, as each side sees it: chromium's in-page figure (load.py's "New face": button
+clicked -> the new image decoded) against the client's (rerun sent -> the image fetched from /media).
 The clicks alternate browser / client / replay, so a busy moment of the machine costs each row alike; each
 click follows the previous run's end after --think seconds (0: at once, as load.py clicks).
 
-    python benchmarks/client_vs_browser.py --clicks 20 [--think 0]
+On this two-core machine chromium renders each delta on the cores the server runs on; a student's browser runs
+on their own machine. --server-cpu 1 keeps the server on core 1 and chromium, the client and this script on the
+others, so that the browser's work does not slow the server it measures.
+
+    python benchmarks/client_vs_browser.py --clicks 20 [--think 0] [--server-cpu 1]
 """
 from __future__ import annotations
 
 import argparse
 import asyncio
 import base64
+import os
 import statistics
 import time
 
-from _timing import cpu_by_role  # also puts the root on sys.path
+from _timing import cpu_by_role, pin_threads  # also puts the root on sys.path
 from load import CLICK_NEW_FACE, FACE_DRAWN, FACES, Session, server_env, warm_up
 from streamlit_client import StreamlitClient, new_image
 from tests.appserver import launch_chromium, running_app  # noqa: E402
@@ -61,13 +68,19 @@ def fields(sent: bytes) -> str:
             f"{len(state.cached_message_hashes)} cached hashes, {len(sent)} bytes")
 
 
-async def run(clicks: int, think: float) -> dict:
+async def run(clicks: int, think: float, server_cpu: int | None) -> dict:
     from playwright.async_api import async_playwright
 
+    if server_cpu is not None:  # before chromium starts: its processes inherit this affinity
+        os.sched_setaffinity(0, os.sched_getaffinity(0) - {server_cpu})
+
     rows = {"browser": [], "client": [], "client, browser's message": []}
+    whole = {"browser (in the page)": [], "client (image fetched)": []}
     async with async_playwright() as p:
         browser = await launch_chromium(p)
         with running_app(env=server_env("on")) as server:
+            if server_cpu is not None:
+                pin_threads(server.pid, {server_cpu})
             await warm_up(browser, server)
             student = await RecordingSession(0).open(browser)
             await student.goto_until(server.url + PAGE, FACE_DRAWN)
@@ -78,13 +91,15 @@ async def run(clicks: int, think: float) -> dict:
             for _ in range(clicks):
                 await asyncio.sleep(think)
                 student.listening = True
-                await student.page.evaluate(CLICK_NEW_FACE, [FACES, 60_000])
+                whole["browser (in the page)"].append(await student.page.evaluate(CLICK_NEW_FACE, [FACES, 60_000]))
                 await student.settle()
                 student.listening = False
                 rows["browser"] += student.server_ms
                 student.server_ms = []
                 time.sleep(think)
-                rows["client"].append(tab.click("New face").server_ms)
+                click = tab.click("New face")
+                rows["client"].append(click.server_ms)
+                whole["client (image fetched)"].append(click.total_ms)
                 time.sleep(think)
                 rows["client, browser's message"].append(replay(tab, student.last_rerun))
             spent = {role: s - before[role] for role, s in cpu_by_role(server.pid).items()}
@@ -93,20 +108,28 @@ async def run(clicks: int, think: float) -> dict:
             await student.close()
         await browser.close()
     print("CPU seconds over the clicks, by role: " + ", ".join(f"{r} {s:.2f}" for r, s in spent.items()))
-    return rows
+    return rows, whole
+
+
+def table(title: str, rows: dict) -> None:
+    base = statistics.median(next(iter(rows.values())))
+    print(f"\n{title:36} {'median':>8} {'min':>6} {'max':>6} {'vs browser':>11}")
+    for name, values in rows.items():
+        m = statistics.median(values)
+        print(f"{name:36} {m:6.1f}ms {min(values):6.1f} {max(values):6.1f} {m / base:10.2f}x")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clicks", type=int, default=20)
     parser.add_argument("--think", type=float, default=0.0, help="seconds from a run's end to the next click")
+    parser.add_argument("--server-cpu", type=int, help="the one core of the server; everything else on the others")
     args = parser.parse_args()
-    rows = asyncio.run(run(args.clicks, args.think))
-    base = statistics.median(rows["browser"])
-    print(f"\n{'New face: rerun sent -> face delta':36} {'median':>8} {'min':>6} {'max':>6} {'vs browser':>11}")
-    for name, values in rows.items():
-        m = statistics.median(values)
-        print(f"{name:36} {m:6.1f}ms {min(values):6.1f} {max(values):6.1f} {m / base:10.2f}x")
+    if args.server_cpu is not None and len(os.sched_getaffinity(0) - {args.server_cpu}) == 0:
+        parser.error(f"--server-cpu {args.server_cpu} leaves no other core for chromium and the client")
+    rows, whole = asyncio.run(run(args.clicks, args.think, args.server_cpu))
+    table("New face: rerun sent -> face delta", rows)
+    table("New face: click -> face shown", whole)
 
 
 if __name__ == "__main__":
