@@ -68,7 +68,7 @@ def fields(sent: bytes) -> str:
             f"{len(state.cached_message_hashes)} cached hashes, {len(sent)} bytes")
 
 
-async def run(clicks: int, think: float, server_cpu: int | None) -> dict:
+async def run(clicks: int, think: float, server_cpu: int | None) -> tuple[dict, dict]:
     from playwright.async_api import async_playwright
 
     if server_cpu is not None:  # before chromium starts: its processes inherit this affinity
