@@ -28,7 +28,7 @@ import time
 
 from _timing import cpu_by_role, pin_threads  # also puts the root on sys.path
 from load import CLICK_NEW_FACE, FACE_DRAWN, FACES, Session, server_env, warm_up
-from streamlit_client import StreamlitClient, new_image
+from streamlit_client import StreamlitClient
 from tests.appserver import launch_chromium, running_app  # noqa: E402
 
 PAGE = "/gan_sampler?seed=7"
@@ -51,13 +51,7 @@ def replay(tab: StreamlitClient, sent: bytes) -> float:
     msg = BackMsg.FromString(sent)
     del msg.rerun_script.cached_message_hashes[:]  # the server answers each tab by the hashes it has
     msg.rerun_script.cached_message_hashes.extend(tab.page.cached_hashes())
-    before = set(tab.page.image_urls())
-    t0 = time.perf_counter()
-    tab.send(msg)
-    tab.wait(lambda m: new_image(m, before))
-    ms = 1000 * (time.perf_counter() - t0)
-    tab.wait_finished()
-    return ms
+    return tab.until_new_image(lambda: tab.send(msg), fetch=False).server_ms
 
 
 def fields(sent: bytes) -> str:

@@ -368,9 +368,13 @@ class StreamlitClient:
     def click(self, label: str, fetch: bool = True) -> Click:
         """Click the button whose label contains `label` and wait for a new image; then let the run finish."""
         button = self.page.find("button", label)
+        return self.until_new_image(lambda: self.rerun([trigger(button.proto.id)], button.fragment_id), fetch)
+
+    def until_new_image(self, send_rerun, fetch: bool = True) -> Click:
+        """Time send_rerun() -> a new image's delta (and the image fetched); then let the run finish."""
         before = set(self.page.image_urls())
         t0 = time.perf_counter()
-        self.rerun([trigger(button.proto.id)], button.fragment_id)
+        send_rerun()
         url = self.wait(lambda m: new_image(m, before))
         t1 = time.perf_counter()
         size = len(self.get(media_url(self.target, url), name="/media/[image]").content) if fetch else 0
