@@ -203,9 +203,9 @@ def slide_section():
     metrics = best.card.get("metrics") or {}
     if metrics.get("test_bits_per_dim") is not None:
         top = improvements.best_row(rows)
-        st.markdown(f"The best row, **{top['label']}**, trained longer: {trained_for(best.card)} instead of "
-                    f"{minutes:.0f} minutes: **{metrics['test_bits_per_dim']:.3f} bits/dim** on the test set "
-                    "(published flows on dequantized MNIST: RealNVP 1.06, Glow 1.05, FFJORD 0.99).")
+        st.markdown(f"The best row, **{top['label']}**, trained longer than the rows' {minutes:.0f} minutes: "
+                    f"**{metrics['test_bits_per_dim']:.4f} bits/dim** on the test set (published flows on "
+                    f"dequantized MNIST: RealNVP 1.06, Glow 1.05, FFJORD 0.99). Trained for {trained_for(best.card)}.")
     st.caption(f"Effects within ±{improvements.NOISE_BITS_PER_DIM} bits/dim get no verdict: each row is a single "
                "run. A short budget favours fast models, so an item that slows training can lose here and win "
                "with more time; the img/s column shows what each item costs.")
