@@ -2,6 +2,7 @@
 each page loads its own model (cached) only when it is shown."""
 import os
 import sys
+from datetime import timedelta
 
 # Thread policy (issue 15): every visitor's session is a thread of this one server process, so torch's
 # default of one compute thread per core makes concurrent sessions (and a training next door) fight for
@@ -49,6 +50,16 @@ demos = [st.Page(d["path"], title=d["title"], icon=d["icon"]) for d in existing_
 page = st.navigation([home, *demos], position="hidden")
 
 
+# After a server restart the open page reconnects to a new session that never ran it, so the session knows
+# none of the page's fragments and silently drops a click in one ("New face" did nothing, click after click,
+# until a reload). Streamlit's page reruns itself on reconnecting only if its last run was a fragment run or a
+# fragment reruns on a timer (handleConnectionStateChanged in Streamlit's frontend): this timer fragment, which
+# draws nothing and runs once an hour, makes every reconnection a full run. tests/browser/test_restart.py.
+@st.fragment(run_every=timedelta(hours=1))
+def rerun_the_page_after_a_reconnection():
+    pass
+
+
 def menu():
     with st.sidebar:
         st.markdown("### 🧪 GenLab")
@@ -57,6 +68,7 @@ def menu():
         st.divider()
         st.caption("A hands-on lab for the lecture on generative models (PixelCNN, flow, VAE, GAN). "
                    "Every model was trained by this project on CPU.")
+        rerun_the_page_after_a_reconnection()
 
 
 # The home page is what a cold start waits for: its title goes out before the menu's dozen elements
