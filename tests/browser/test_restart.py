@@ -2,7 +2,7 @@
 certainty; then the server is restarted (one server), or the replica serving them is killed (two replicas
 behind HAProxy). The open page reconnects by itself, without a reload, and shows the same 5 answers and marks:
 they live in the page's link (`progress`), not in the server's memory. A game answer clicked just after a restart
-counts."""
+counts, and so does a click in a fragment (New face)."""
 from __future__ import annotations
 
 import os
