@@ -119,6 +119,16 @@ def pin_threads(pid: int, cpus: set[int]) -> None:
             continue
 
 
+def server_on_its_own_core(cpu: int | None) -> None:
+    """Keep this process, and the browsers and clients it starts from now on, off `cpu` (pin_threads puts the
+    server there): on a two-core machine chromium would otherwise draw on the core the server answers from."""
+    if cpu is not None:
+        rest = os.sched_getaffinity(0) - {cpu}
+        if not rest:
+            raise SystemExit(f"--server-cpu {cpu} leaves no other core for the browsers and clients")
+        os.sched_setaffinity(0, rest)
+
+
 def scratch_app(folder: Path, source: str) -> Path:
     """A one-file Streamlit app (app.py = source) with GenLab's config in folder: the floors the benchmarks
     compare GenLab against."""

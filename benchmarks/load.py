@@ -10,9 +10,12 @@ Each action phase starts for all sessions together. Per action and N it prints t
 latency, the N / 1-session ratio, and errors (exception boxes, timeouts, websocket disconnects); per N
 the server's peak resident memory, its CPU seconds per New face click (/proc/<pid>/stat over the click
 phase, all sessions' clicks), the same split by who used it (server, browsers, this benchmark), and the
-server's own time per click: from the browser sending the rerun request to the browser receiving the new
-face's image delta, read from the websocket frames (Chrome DevTools Protocol timestamps, so neither the
-browser's drawing nor this script's delays count).
+server's time per click, twice: "New face (server)", from the browser sending the rerun request to the
+browser receiving the new face's image delta, read from the websocket frames (Chrome DevTools Protocol
+timestamps: no delay of this script counts, but chromium stamps a frame when its page thread handles it, so
+chromium's drawing of the deltas before it does); and "New face (on the wire)", the same two messages timed
+by the kernel as they cross the loopback interface (benchmarks/wire_tap.py; tcpdump, root): the server's
+answer alone. Without tcpdump the second row says "no data".
 
 The thread policy side by side: --policy both (default) runs everything twice, each on a fresh server:
 "off" = torch's default threads (GENLAB_TORCH_THREADS=0, no OMP/MKL variables), "on" = app.py's
@@ -25,10 +28,11 @@ Streamlit and eight browsers on these cores cost before GenLab adds anything, as
 one-line app is for the cold start.
 
     python benchmarks/load.py [--sessions 1,8] [--clicks 10] [--policy both|on|off] [--baseline]
-                              [--server-python PATH]
+                              [--server-cpu 1] [--server-python PATH]
     python benchmarks/load.py --smoke          # 1 session, 1 click, policy on: does it work?
 
-Run it on an otherwise idle machine: here the browsers share the cores with the server.
+Run it on an otherwise idle machine: here the browsers share the cores with the server, unless --server-cpu
+gives the server a core of its own (a student's browser runs on the student's machine).
 """
 import argparse
 import asyncio
@@ -41,10 +45,14 @@ import time
 from collections import defaultdict
 from pathlib import Path
 
-from _timing import ROOT, cpu_by_role, memory_mb, percentile, scratch_app, summary  # also puts the root on sys.path
+from _timing import (  # also puts the root on sys.path
+    ROOT, cpu_by_role, memory_mb, percentile, pin_threads, scratch_app, server_on_its_own_core, summary)
+from streamlit_client import FaceDeltas, is_rerun
+from wire_tap import wire_tap_if_possible
 from tests.appserver import APP_IDLE, launch_chromium, running_app  # noqa: E402
 
-ACTIONS = ["open GAN page", "New face", "New face (server)", "PixelCNN (8 completions)", "open VAE explorer"]
+ACTIONS = ["open GAN page", "New face", "New face (server)", "New face (on the wire)", "PixelCNN (8 completions)",
+           "open VAE explorer"]
 FACES = '[data-testid="stMain"] [data-testid="stImage"] img'
 ACTION_TIMEOUT_MS = 180_000
 POLICIES = {"off": "torch's default threads (GENLAB_TORCH_THREADS=0)",
@@ -91,6 +99,7 @@ class Session:
         self.listening = False
         self.closing = False
         self.errors = defaultdict(int)
+        self.is_face = FaceDeltas()
 
     async def open(self, browser):
         self.context = await browser.new_context(viewport={"width": 1400, "height": 1000})
@@ -104,18 +113,14 @@ class Session:
 
     def _sent(self, event):
         if self.listening and event["response"]["opcode"] == 2:
-            from streamlit.proto.BackMsg_pb2 import BackMsg
-
-            if BackMsg.FromString(base64.b64decode(event["response"]["payloadData"])).HasField("rerun_script"):
+            if is_rerun(base64.b64decode(event["response"]["payloadData"])):
                 self.rerun_sent_at = event["timestamp"]
 
     def _received(self, event):
-        if not (self.listening and self.rerun_sent_at is not None and event["response"]["opcode"] == 2):
+        if event["response"]["opcode"] != 2:
             return
-        from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
-
-        msg = ForwardMsg.FromString(base64.b64decode(event["response"]["payloadData"]))
-        if msg.HasField("delta") and msg.delta.new_element.HasField("imgs"):  # the new face
+        face = self.is_face(base64.b64decode(event["response"]["payloadData"]))  # every one: a later ref names it
+        if face and self.listening and self.rerun_sent_at is not None:
             self.server_ms.append(1000 * (event["timestamp"] - self.rerun_sent_at))
             self.rerun_sent_at = None
 
@@ -166,15 +171,20 @@ async def run_phase(sessions, work) -> None:
 async def load_run(browser, server, n: int, clicks: int, tag: int) -> dict:
     """N sessions through the four actions; latencies per action, CPU, memory, errors."""
     results = defaultdict(list)
-    sessions = [await Session(i).open(browser) for i in range(n)]
     seed = lambda s: 10_000 * tag + 100 * n + s.index  # noqa: E731  (fresh work: no cached result helps)
     url = server.url
 
-    await run_phase(sessions, lambda s: s.timed(
-        "open GAN page", results, s.goto_until(f"{url}/gan_sampler?seed={seed(s)}", FACE_DRAWN)))
-    await asyncio.gather(*(s.settle() for s in sessions))
-
-    roles = await new_face_phase(server, sessions, clicks, results)
+    with wire_tap_if_possible(url) as tap:  # before the websockets open: the tap reads them from their start
+        sessions = [await Session(i).open(browser) for i in range(n)]
+        await run_phase(sessions, lambda s: s.timed(
+            "open GAN page", results, s.goto_until(f"{url}/gan_sampler?seed={seed(s)}", FACE_DRAWN)))
+        await asyncio.gather(*(s.settle() for s in sessions))
+        clicks_from = time.time()
+        roles = await new_face_phase(server, sessions, clicks, results)
+    if tap is not None:
+        results["New face (on the wire)"] = [
+            ms for times in tap.rerun_to_image_ms(since=clicks_from).values() for ms in times]
+        tap.close()
 
     await run_phase(sessions, lambda s: s.timed(
         "PixelCNN (8 completions)", results,
@@ -273,7 +283,7 @@ def report(title: str, runs: dict) -> None:
         print("  CPU per New face click, by who used it: " + ", ".join(
             f"{role} {1000 * seconds:.0f} ms" for role, seconds in r["cpu_per_click_by_role"].items()))
         for action in ACTIONS:
-            if r["results"][action] or action in ("New face", "New face (server)"):
+            if r["results"][action] or action in ("New face", "New face (server)", "New face (on the wire)"):
                 print(f"  {action:26s} {summary(r['results'][action])}")
     if len(ns) > 1:
         lo, hi = runs[ns[0]]["results"], runs[ns[-1]]["results"]
@@ -295,21 +305,26 @@ def side_by_side(all_runs: dict) -> None:
             cells = []
             for policy in ("off", "on"):
                 values = all_runs[policy].get(n, {}).get("results", {}).get(action, [])
-                cells.append(f"{statistics.median(values):7.0f} ({percentile(values, 95):6.0f})" if values else "no data")
+                cells.append(f"{statistics.median(values):7.0f} ({percentile(values, 95):6.0f})" if values
+                             else "no data")
             print(f"  N={n} {action:26s} {cells[0]} -> {cells[1]}")
         cpu = [all_runs[p][n]["cpu_per_click"] for p in ("off", "on")]
         peak = [all_runs[p][n]["memory"]["hwm"] for p in ("off", "on")]
-        print(f"  N={n} server CPU s per click       {cpu[0]:.2f} -> {cpu[1]:.2f}; peak RSS {peak[0]:.0f} -> {peak[1]:.0f} MB")
+        print(f"  N={n} server CPU s per click       {cpu[0]:.2f} -> {cpu[1]:.2f}; "
+              f"peak RSS {peak[0]:.0f} -> {peak[1]:.0f} MB")
 
 
 async def main_async(args) -> None:
     from playwright.async_api import async_playwright
 
     all_runs = {}
+    server_on_its_own_core(args.server_cpu)  # before chromium starts: its processes inherit this affinity
     async with async_playwright() as p:
         browser = await launch_chromium(p)
         for tag, policy in enumerate(args.policies):
             with running_app(env=server_env(policy), python=args.server_python) as server:
+                if args.server_cpu is not None:
+                    pin_threads(server.pid, {args.server_cpu})
                 print(f"policy {policy}: server pid {server.pid} at {server.url}; warming up…", flush=True)
                 await warm_up(browser, server)
                 runs = {}
@@ -336,6 +351,8 @@ def main():
     parser.add_argument("--smoke", action="store_true", help="1 session, 1 click, policy on")
     parser.add_argument("--baseline", action="store_true",
                         help="also run the click phase on the smallest Streamlit app with the same click")
+    parser.add_argument("--server-cpu", type=int,
+                        help="the one core of the GenLab server; the browsers and this script on the others")
     parser.add_argument("--server-python", default=sys.executable,
                         help="the server's interpreter, e.g. a venv with requirements-cpu.txt (default: this one)")
     args = parser.parse_args()

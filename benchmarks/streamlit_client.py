@@ -239,6 +239,28 @@ def new_image(msg: ForwardMsg, before: set[str]) -> str | None:
     return None
 
 
+def is_rerun(sent: bytes) -> bool:
+    """Whether a serialized BackMsg asks for a rerun (a click, a widget change, a page opened)."""
+    return BackMsg.FromString(sent).HasField("rerun_script")
+
+
+class FaceDeltas:
+    """Spots, in one connection's serialized ForwardMsgs, those that draw images (after a "New face" rerun, the
+    new face), a ref_hash message standing for a cached one included: a face the tab has had before comes so."""
+
+    def __init__(self):
+        self.cached: dict[str, bool] = {}  # message hash -> whether it draws images
+
+    def __call__(self, received: bytes) -> bool:
+        msg = ForwardMsg.FromString(received)
+        if msg.WhichOneof("type") == "ref_hash":
+            return self.cached.get(msg.ref_hash, False)
+        face = msg.HasField("delta") and msg.delta.new_element.HasField("imgs")
+        if msg.hash:
+            self.cached[msg.hash] = face
+        return face
+
+
 def radio_choice(shown: Shown, option: int) -> WidgetState:
     """Picking option `option` of an st.radio: Streamlit 1.67 sends the option's text as string_value."""
     if shown.kind != "radio":
