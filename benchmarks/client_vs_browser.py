@@ -13,8 +13,8 @@ alike; each click follows the previous run's end after --think seconds (0: at on
     clock for every sender and none of their own work in it: what the server took to answer each;
   - by each side's own clock: chromium's DevTools frame timestamps (load.py's "New face (server)"), and the
     client's perf_counter around its send and receive (what the Locust runs report).
-DevTools stamps a frame when chromium's page thread handles it, after drawing the deltas before it, so on a
-busy machine its figure holds chromium's own work; the wire figure shows how much.
+DevTools stamps a frame inside chromium, after it has waited for chromium's own work (drawing the deltas
+before it), so on a busy machine its figure holds chromium's work; the wire figure shows how much.
 And the whole click -> face, as each side sees it: chromium's in-page figure (load.py's "New face": button
 clicked -> the new image decoded) against the client's (rerun sent -> the image fetched from /media).
 

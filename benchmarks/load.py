@@ -12,8 +12,8 @@ the server's peak resident memory, its CPU seconds per New face click (/proc/<pi
 phase, all sessions' clicks), the same split by who used it (server, browsers, this benchmark), and the
 server's time per click, twice: "New face (server)", from the browser sending the rerun request to the
 browser receiving the new face's image delta, read from the websocket frames (Chrome DevTools Protocol
-timestamps: no delay of this script counts, but chromium stamps a frame when its page thread handles it, so
-chromium's drawing of the deltas before it does); and "New face (on the wire)", the same two messages timed
+timestamps: no delay of this script counts, but chromium stamps a frame inside itself, after the frame has
+waited for chromium's own work, such as drawing the deltas before it); and "New face (on the wire)", the same two messages timed
 by the kernel as they cross the loopback interface (benchmarks/wire_tap.py; tcpdump, root): the server's
 answer alone. Without tcpdump the second row says "no data".
 

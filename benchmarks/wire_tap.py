@@ -1,7 +1,7 @@
 """Time Streamlit's websocket messages on the wire, as the kernel saw them pass the loopback interface.
 
-A browser's own timestamps (DevTools' websocket frame events) are taken when chromium's page thread handles a
-frame, so on a busy machine they include the time the page spent drawing the previous deltas. tcpdump's
+A browser's own timestamps (DevTools' websocket frame events) are taken inside chromium, after a frame has
+waited for chromium's own work, so on a busy machine they include time spent drawing the previous deltas. tcpdump's
 timestamps are the kernel's, taken as each packet crosses `lo`, whichever process sent or reads it: the same
 clock for chromium's connection and for the protocol client's, and no work of either in it.
 
@@ -51,10 +51,10 @@ class Message:
 class WireTap:
     """tcpdump on lo for one server port, started on enter and stopped on exit."""
 
-    def __init__(self, port: int, cpus: set[int] | None = None):
+    def __init__(self, port: int):
         if shutil.which("tcpdump") is None:
             raise RuntimeError("the wire tap needs tcpdump: apt-get install -y tcpdump")
-        self.port, self.cpus = port, cpus
+        self.port = port
         self.dir = tempfile.TemporaryDirectory(prefix="genlab-wire-")
         self.path = Path(self.dir.name) / "lo.pcap"
 
@@ -63,18 +63,12 @@ class WireTap:
         # held at the stop are lost), -U writes each at once, -s 0 keeps whole packets, -B: none dropped
         cmd = ["tcpdump", "-i", "lo", "--immediate-mode", "-U", "-s", "0", "-B", "8192", "-w", str(self.path),
                f"tcp port {self.port}"]
-        self.proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-                                     preexec_fn=self._pin)
+        self.proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
         line = self.proc.stderr.readline()  # "listening on lo, ..." once the capture runs
         if "listening" not in line:
             self.proc.kill()
             raise RuntimeError(f"tcpdump did not start: {line.strip() or self.proc.stderr.read().strip()}")
         return self
-
-    def _pin(self):
-        if self.cpus:
-            import os
-            os.sched_setaffinity(0, self.cpus)
 
     def __exit__(self, *exc):
         time.sleep(0.5)  # the last packets reach the file
