@@ -54,16 +54,26 @@ def answer_five(page: Page) -> list[str]:
     return marks
 
 
+def wait_until(page: Page, done, failure: str) -> None:
+    """Poll done() every 100 ms (the page's events run meanwhile) until it is true; failure after RECONNECT_MS."""
+    deadline = time.monotonic() + RECONNECT_MS / 1000
+    while not done():
+        assert time.monotonic() < deadline, failure
+        page.wait_for_timeout(100)
+
+
 def wait_settled(page: Page, quiet_ms: int = 1500) -> None:
     """Until the page has been connected and idle for quiet_ms in a row: between the two runs of a fresh
     server's first run the page looks idle for a moment, and a fragment clicked then is not known yet."""
     quiet_since = time.monotonic()
-    deadline = quiet_since + RECONNECT_MS / 1000
-    while time.monotonic() - quiet_since < quiet_ms / 1000:
-        assert time.monotonic() < deadline, "the page did not settle"
+
+    def quiet_long_enough() -> bool:
+        nonlocal quiet_since
         if not page.evaluate(APP_IDLE):
             quiet_since = time.monotonic()
-        page.wait_for_timeout(100)
+        return time.monotonic() - quiet_since >= quiet_ms / 1000
+
+    wait_until(page, quiet_long_enough, "the page did not settle")
 
 
 @contextmanager
@@ -78,10 +88,7 @@ def reconnection(page: Page):
 
     page.on("websocket", opened)
     yield
-    deadline = time.monotonic() + RECONNECT_MS / 1000
-    while not sockets:
-        assert time.monotonic() < deadline, "the page did not reconnect"
-        page.wait_for_timeout(100)
+    wait_until(page, lambda: sockets, "the page did not reconnect")
     page.remove_listener("websocket", opened)
     wait_settled(page)  # connected again, and the reconnection's run over
 
