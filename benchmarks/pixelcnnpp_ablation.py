@@ -1,8 +1,8 @@
 """The lecture's slide "Improving PixelCNN performance" as an ablation on 8-bit MNIST: each row switches one more
 item on (genlib.pixelcnnpp.ABLATION), every row trained by the training CLI for the same wall time on one thread,
-one row after another, then scored on all 10,000 test images.
+one row after another (or --cores N at a time, each on a core of its own), then scored on all 10,000 test images.
 
-    python benchmarks/pixelcnnpp_ablation.py --train [--minutes 15] [--rows N]   # train the rows, then the table
+    python benchmarks/pixelcnnpp_ablation.py --train [--minutes 15] [--rows N] [--cores 2]   # train, then the table
     python benchmarks/pixelcnnpp_ablation.py                           # the table from the rows' cards
     python benchmarks/pixelcnnpp_ablation.py --record                  # ... and copy it into pixelcnnpp-mnist8's card
 
@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shlex
 import subprocess
 import sys
@@ -32,14 +33,55 @@ RESULTS = ROOT / "benchmarks" / "results" / "pixelcnnpp_ablation"
 CARD_KEY = "ablation"  # the field of pixelcnnpp-mnist8's card that --record writes
 
 
-def row_command(i: int, config: dict, minutes: float) -> list[str]:
+def row_command(i: int, config: dict, minutes: float, seed: int = 0) -> list[str]:
     flags = ["--channels", str(config["channels"]), "--layers", str(config["layers"]), "--head", config["head"],
              "--mixtures", str(config["mixtures"]), "--block", config["block"],
              "--shortcuts" if config["shortcuts"] else "--no-shortcuts",
              "--multiscale" if config["multiscale"] else "--no-multiscale", "--dropout", str(config["dropout"]),
              "--ema", "0.999" if i >= pixelcnnpp.EMA_FROM else "0"]
+    name, again = (f"pixelcnnpp-ablation-{i}", []) if seed == 0 else (f"pixelcnnpp-ablation-{i}-seed{seed}",
+                                                                       ["--seed", str(seed)])
     return ["python", "-m", "genlib.train", "pixelcnnpp", "--threads", "1", "--minutes", f"{minutes:g}",
-            "--name", f"pixelcnnpp-ablation-{i}", "--out-dir", str(ROWS_DIR.relative_to(ROOT)), *flags]
+            "--name", name, "--out-dir", str(ROWS_DIR.relative_to(ROOT)), *flags, *again]
+
+
+def rounds(rows: list[int], cores: int) -> list[list[tuple[int, int]]]:
+    """(row, seed) per core, round after round. A short last round is filled with second runs (seed 1) of the
+    rows before it, so that every row trains beside as many others as the rest; they measure the noise."""
+    if not rows:
+        return []
+    out = [[(i, 0) for i in rows[k:k + cores]] for k in range(0, len(rows), cores)]
+    repeats = [i for i in reversed(rows) if i not in {r for r, _ in out[-1]}]
+    out[-1] += [(i, 1) for i in repeats[:cores - len(out[-1])]]
+    return out
+
+
+def train(rows: list[int], minutes: float, cores: int) -> None:
+    """Train the rows `cores` at a time, each pinned to a core of its own, one thread each."""
+    free = sorted(os.sched_getaffinity(0))
+    if cores > len(free):
+        raise SystemExit(f"--cores {cores}: this process may use {len(free)} core(s)")
+    configs = pixelcnnpp.ablation_configs()
+    for k, todo in enumerate(rounds(rows, cores), 1):
+        running = []
+        for core, (i, seed) in zip(free, todo):
+            command = row_command(i, configs[i][1], minutes, seed)
+            print(f"round {k}, core {core}: row {i} ({configs[i][0]}), seed {seed}\n  {shlex.join(command)}",
+                  flush=True)
+            running.append(subprocess.Popen(["taskset", "-c", str(core), sys.executable, *command[1:]], cwd=ROOT))
+        if any(p.wait() for p in running):
+            raise SystemExit(f"round {k}: a row's training failed")
+
+
+def second_runs() -> list[str]:
+    """One line per row trained a second time (another seed): the two runs' bits/dim and their difference."""
+    lines = []
+    for path in sorted(ROWS_DIR.glob("pixelcnnpp-ablation-*-seed*.json")):
+        first = ROWS_DIR / (path.name.split("-seed")[0] + ".json")
+        if first.exists():
+            a, b = (json.loads(f.read_text(encoding="utf-8"))["metrics"]["test_bits_per_dim"] for f in (first, path))
+            lines.append(f"{path.stem}: {b:.4f} bits/dim, {first.stem}: {a:.4f}; difference {b - a:+.4f}")
+    return lines
 
 
 def training_rate(model, steps: int, batch: int = 64) -> float:
@@ -107,22 +149,21 @@ def main(argv=None):
     p.add_argument("--train", action="store_true", help="train every row first (skips rows whose card exists)")
     p.add_argument("--minutes", type=float, default=15, help="wall time of each row's training")
     p.add_argument("--rows", type=int, default=len(pixelcnnpp.ABLATION), help="train the first ROWS rows only")
+    p.add_argument("--cores", type=int, default=1,
+                   help="rows trained at once, one per core (a short last round gets second runs of earlier rows)")
     p.add_argument("--record", action="store_true", help="copy the table into weights/pixelcnnpp-mnist8.json")
     p.add_argument("--timing-steps", type=int, default=5,
                    help="time this many training steps per row here (0: use the speed of each row's own run)")
     args = p.parse_args(argv)
     torch.set_num_threads(1)
     if args.train:
-        for i, (label, config) in enumerate(pixelcnnpp.ablation_configs()[:args.rows]):
-            if (ROWS_DIR / f"pixelcnnpp-ablation-{i}.json").exists():
-                continue
-            command = row_command(i, config, args.minutes)
-            print(f"row {i}: {label}\n  {shlex.join(command)}", flush=True)
-            subprocess.run([sys.executable, *command[1:]], cwd=ROOT, check=True)
+        train([i for i in range(args.rows) if not (ROWS_DIR / f"pixelcnnpp-ablation-{i}.json").exists()],
+              args.minutes, args.cores)
     rows = table(args.timing_steps)
     RESULTS.with_suffix(".json").write_text(json.dumps(rows, indent=1) + "\n", encoding="utf-8")
     RESULTS.with_suffix(".md").write_text(markdown(rows), encoding="utf-8")
     print(markdown(rows))
+    print("\n".join(second_runs()))
     if args.record:
         zoo.update_card("pixelcnnpp-mnist8", **{CARD_KEY: rows})
         print("recorded in weights/pixelcnnpp-mnist8.json")

@@ -164,7 +164,23 @@ def test_every_ablation_rows_command_trains_exactly_that_row(monkeypatch):
         args.dry_run = False
         assert trainer.model_config(args) == config, label
         assert (args.ema > 0) == (i >= pixelcnnpp.EMA_FROM), label
+    again = parser().parse_args(pixelcnnpp_ablation.row_command(5, pixelcnnpp.ablation_configs()[5][1], 15, 1)[3:])
+    assert again.seed == 1 and again.name == "pixelcnnpp-ablation-5-seed1"  # a second run: its own name and seed
     sys.modules.pop("pixelcnnpp_ablation", None)
+
+
+def test_rows_trained_two_at_a_time_each_beside_another(monkeypatch):
+    """--cores 2: seven rows in four rounds; the last round's free core runs a second seed of the row before."""
+    from pathlib import Path
+
+    monkeypatch.syspath_prepend(str(Path(__file__).resolve().parents[2] / "benchmarks"))
+    import pixelcnnpp_ablation as ablation
+
+    assert ablation.rounds(list(range(7)), 2) == [[(0, 0), (1, 0)], [(2, 0), (3, 0)], [(4, 0), (5, 0)],
+                                                   [(6, 0), (5, 1)]]
+    assert ablation.rounds(list(range(6)), 2) == [[(0, 0), (1, 0)], [(2, 0), (3, 0)], [(4, 0), (5, 0)]]
+    assert ablation.rounds([0, 1, 2], 1) == [[(0, 0)], [(1, 0)], [(2, 0)]]
+    assert ablation.rounds([], 2) == []
 
 
 def test_training_cli_dry_run_writes_a_loadable_model_and_card(tmp_path):
