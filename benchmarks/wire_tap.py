@@ -146,7 +146,8 @@ def _tcp(packet: bytes, link: int, at: float, server_port: int) -> Segment | Non
 
 
 def websocket_messages(segments: list[Segment]) -> dict[int, list[Message]]:
-    """Per websocket connection to Streamlit's stream (by client port): its binary messages, both ways, in time."""
+    """Per websocket connection to Streamlit's stream (by client port): its binary messages, both ways, in time.
+    Each direction's payloads are joined in capture order, which on loopback is the stream's order."""
     streams = defaultdict(list)  # (client_port, from_client) -> [(at, bytes)], each byte's segment once
     seen = set()
     for s in segments:
