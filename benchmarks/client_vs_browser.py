@@ -84,7 +84,7 @@ async def run(clicks: int, think: float, server_cpu: int | None) -> dict[str, di
             if server_cpu is not None:
                 pin_threads(server.pid, {server_cpu})
             await warm_up(browser, server)
-            with WireTap(int(server.url.rsplit(":", 1)[1])) as tap:  # before both connections open
+            with WireTap(server.url) as tap:  # before both connections open
                 student = await RecordingSession(0).open(browser)
                 await student.goto_until(server.url + PAGE, FACE_DRAWN)
                 await student.settle()

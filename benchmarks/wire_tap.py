@@ -5,7 +5,7 @@ waited for chromium's own work, so on a busy machine they include time spent dra
 timestamps are the kernel's, taken as each packet crosses `lo`, whichever process sent or reads it: the same
 clock for chromium's connection and for the protocol client's, and no work of either in it.
 
-    with WireTap(port) as tap:
+    with WireTap(server_url) as tap:
         ...            # clicks from chromium and from benchmarks/streamlit_client.py
     for port, ms in tap.rerun_to_image_ms().items(): ...
 
@@ -25,6 +25,7 @@ import time
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from streamlit_client import STREAM_PATH, FaceDeltas, is_rerun
 
@@ -49,12 +50,12 @@ class Message:
 
 
 class WireTap:
-    """tcpdump on lo for one server port, started on enter and stopped on exit."""
+    """tcpdump on lo for the port of one server (its URL), started on enter and stopped on exit."""
 
-    def __init__(self, port: int):
+    def __init__(self, server_url: str):
         if shutil.which("tcpdump") is None:
             raise RuntimeError("the wire tap needs tcpdump: apt-get install -y tcpdump")
-        self.port = port
+        self.port = urlsplit(server_url).port
         self.dir = tempfile.TemporaryDirectory(prefix="genlab-wire-")
         self.path = Path(self.dir.name) / "lo.pcap"
 
@@ -92,7 +93,7 @@ class WireTap:
 def wire_tap_if_possible(server_url: str):
     """A running WireTap on the server's port, or None (and why, printed) where tcpdump cannot capture."""
     try:
-        tap = WireTap(int(server_url.rsplit(":", 1)[1])).__enter__()
+        tap = WireTap(server_url).__enter__()
     except (RuntimeError, OSError) as e:
         print(f"wire tap: not measured ({e})", flush=True)
         yield None

@@ -34,7 +34,7 @@ def test_the_wire_tap_sees_each_click_inside_the_clients_own_time(app_url):
     """The kernel's timing of a click on lo falls inside the client's own send -> receive: the tap reads the
     right connection and messages, and the client's figure is the server's answer plus its own small delays."""
     wt = load_benchmark("wire_tap")
-    with wt.WireTap(int(app_url.rsplit(":", 1)[1])) as tap:
+    with wt.WireTap(app_url) as tap:
         tab = sc.StreamlitClient(f"{app_url}/gan_sampler?seed=11")
         try:
             tab.open()
